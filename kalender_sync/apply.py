@@ -1,0 +1,67 @@
+"""Carrying a plan out against targets. The decisions were made in core.diff."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from pathlib import Path
+
+from .core.diff import CREATE, KEEP, Change, diff
+from .core.model import Team
+from .core.planning import Plan
+from .core.render import render_calendar
+from .targets.icsfile import WHOLE_FILE, IcsFile
+
+
+def stamp_for(today: date) -> datetime:
+    """DTSTAMP of new or changed events: derived from `today`, so runs are reproducible."""
+    return datetime.combine(today, time(0), timezone.utc)
+
+
+@dataclass
+class PersonFile:
+    person: str
+    target: IcsFile
+    changes: list[Change]
+    data: bytes
+    written: bool = False
+
+
+def ics_targets(team: Team, config_dir: Path, out_dir: Path | None, people: list[str] | None) -> dict[str, IcsFile]:
+    """Which people get an .ics file, and where: their calendar's path, or --out for everyone."""
+    result = {}
+    for person in team.people.values():
+        if people and person.id not in people:
+            continue
+        if out_dir is not None:
+            result[person.id] = IcsFile(out_dir / f"{person.id}.ics")
+            continue
+        calendar = team.calendars[person.calendar]
+        if calendar.kind == "ics":
+            result[person.id] = IcsFile(config_dir / calendar.ics_path.replace("{person}", person.id))
+    return result
+
+
+def prepare_files(team: Team, plan: Plan, targets: dict[str, IcsFile]) -> list[PersonFile]:
+    """Diff each person's file against the plan and render what it should hold."""
+    stamp = stamp_for(plan.today)
+    result = []
+    for person_id, target in targets.items():
+        person = team.people[person_id]
+        events = plan.for_person(person_id)
+        changes = diff(person_id, events, target.existing(), plan.today)
+        # A kept event keeps its DTSTAMP and SEQUENCE; a changed one gets a higher
+        # SEQUENCE, or clients that re-import the file drop it as outdated.
+        versions = {c.uid: ((c.existing.sequence, c.existing.stamp or stamp) if c.action == KEEP
+                            else (c.sequence, stamp)) for c in changes if c.event is not None}
+        name = f"{team.name} — {person.name}"
+        data = render_calendar(events, stamp, name, person.language, versions=versions)
+        result.append(PersonFile(person_id, target, changes, data))
+    return result
+
+
+def write_files(files: list[PersonFile]) -> None:
+    for item in files:
+        item.written = item.target.apply(item.changes, {WHOLE_FILE: item.data})
+
+
+__all__ = ["CREATE", "PersonFile", "ics_targets", "prepare_files", "stamp_for", "write_files"]

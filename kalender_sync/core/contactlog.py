@@ -1,0 +1,93 @@
+"""The contact log: what was done. Human-readable, append-only YAML next to the config.
+
+Each entry is one line, so appending never rewrites history and `git diff` shows
+exactly one added line per logged contact:
+
+    - {who: maarten, with: piet-de-vries, on: 2026-09-14, next: 2027-01-10, note: "lunch"}
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import replace
+
+from ..errors import ConfigError, Problem
+from . import yamltree
+from .config import _Reader, slug, suggest
+from .model import ContactAgreement, LoggedContact, Team
+from .yamltree import Mapping, Scalar, Sequence
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form for forgiving name matching."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold().strip()
+
+
+def match_agreement(team: Team, owner: str, name: str) -> tuple[ContactAgreement | None, list[str]]:
+    """Find the owner's agreement by id, name (case/accents ignored) or unique prefix.
+
+    Returns (agreement, candidates); candidates lists the names when it is ambiguous or unknown.
+    """
+    own = [a for a in team.contacts if a.owner == owner]
+    wanted = fold(name)
+    for test in (lambda a: a.id == name or a.id == slug(name),
+                 lambda a: fold(a.contact) == wanted,
+                 lambda a: fold(a.contact).startswith(wanted) or a.id.startswith(slug(name))):
+        found = [a for a in own if test(a)]
+        if len(found) == 1:
+            return found[0], []
+        if len(found) > 1:
+            return None, sorted(a.contact for a in found)
+    return None, sorted(a.contact for a in own)
+
+
+def load_log(team: Team, text: str, filename: str) -> Team:
+    """Read the contact log into the team. Raises ConfigError with every bad line."""
+    if not text.strip():
+        return team
+    tree, problems = yamltree.parse(text, filename)
+    reader = _Reader(filename)
+    reader.problems.extend(problems)
+    entries: list[LoggedContact] = []
+    if tree is not None and not (isinstance(tree, Scalar) and tree.is_null):
+        if not isinstance(tree, Sequence):
+            reader.bad(tree, "", "the contact log must be a list of entries, one '- {...}' per line")
+        else:
+            for index, node in enumerate(tree.items):
+                entry = _read_entry(reader, team, node, f"[{index}]")
+                if entry is not None:
+                    entries.append(entry)
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    return replace(team, log=tuple(entries))
+
+
+def _read_entry(r: _Reader, team: Team, node, path: str) -> LoggedContact | None:
+    if not isinstance(node, Mapping):
+        r.bad(node, path, "expected an entry like {who: maarten, with: piet-de-vries, on: 2026-09-14}")
+        return None
+    fields = r.mapping(node, path, "log")
+    if fields is None:
+        return None
+    who = r.text(fields["who"][1], f"{path}.who") if "who" in fields else None
+    if who is not None and who not in team.people:
+        r.bad(fields["who"][1], f"{path}.who", "unknown person" + suggest(who, team.people))
+        who = None
+    agreement = None
+    if who is not None and "with" in fields:
+        name = r.text(fields["with"][1], f"{path}.with")
+        if name is not None:
+            agreement, candidates = match_agreement(team, who, name)
+            if agreement is None:
+                what = "matches more than one contact" if candidates and any(
+                    fold(c).startswith(fold(name)) for c in candidates) else f"is not a contact of {who}"
+                r.bad(fields["with"][1], f"{path}.with",
+                      f"{what}; candidates: {', '.join(candidates) or 'none'}")
+    on = r.date(fields["on"][1], f"{path}.on") if "on" in fields else None
+    next_date = r.date(fields["next"][1], f"{path}.next") if "next" in fields else None
+    if on and next_date and next_date <= on:
+        r.bad(fields["next"][1], f"{path}.next", f"the next contact must come after this one ({on})")
+        return None
+    note = r.text(fields["note"][1], f"{path}.note") if "note" in fields else None
+    if who is None or agreement is None or on is None:
+        return None
+    return LoggedContact(who, agreement.id, on, next_date, note, node.line)

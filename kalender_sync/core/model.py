@@ -1,0 +1,160 @@
+"""The validated team model: what the YAML means, in the users' own words."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from .durations import Interval
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    """Per weekday (0 = Monday) the blocks of working time, sorted, not overlapping."""
+
+    blocks: tuple[tuple[tuple[time, time], ...], ...]  # index = weekday
+
+    def is_working_day(self, day: date) -> bool:
+        return bool(self.blocks[day.weekday()])
+
+    def fits(self, day: date, start: time, length: timedelta) -> bool:
+        begin = datetime.combine(day, start)
+        end = begin + length
+        if end.date() != day and end.time() != time(0):
+            return False
+        for block_start, block_end in self.blocks[day.weekday()]:
+            if datetime.combine(day, block_start) <= begin and end <= datetime.combine(day, block_end):
+                return True
+        return False
+
+    def first_start(self, day: date) -> time | None:
+        blocks = self.blocks[day.weekday()]
+        return blocks[0][0] if blocks else None
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Where a person's events go."""
+
+    id: str
+    kind: str  # "ics" | "caldav"
+    ics_path: str | None = None          # template with {person}, relative to the config
+    url: str | None = None               # caldav URL template with {person}
+    username: str | None = None
+    password_env: str | None = None
+    keyring: str | None = None           # keyring service name
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    email: str | None
+    calendar: str
+    working_hours: WorkingHours
+    language: str
+
+
+@dataclass(frozen=True)
+class ContactAgreement:
+    """A person keeps in touch with a contact at least once per interval."""
+
+    id: str               # unique per owner
+    owner: str
+    contact: str          # the contact's name, as people say it
+    every: Interval
+    role: str | None = None
+    organisation: str | None = None
+    last: date | None = None
+    next: date | None = None
+    medium: str | None = None
+    duration: timedelta = timedelta(minutes=30)
+    question: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Aftercare:
+    """Follow-up appointments after an assignment ends ("nazorg")."""
+
+    id: str
+    name: str
+    client: str | None
+    team: tuple[str, ...]
+    end: date
+    offsets: tuple[Interval, ...]
+    duration: timedelta
+    start: time
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionSeries:
+    """A recurring group slot, one per period (a quarterly calling hour)."""
+
+    id: str
+    name: str
+    periods_per_year: int      # 12 = monthly, 4 = quarterly, 3, 2, 1
+    participants: tuple[str, ...]
+    weekday: int
+    start: time
+    duration: timedelta
+    location: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class NetworkMeeting:
+    """A network meeting one person attends for the team, with prepare and report-back."""
+
+    id: str
+    name: str
+    at: datetime               # aware, in the team's time zone
+    duration: timedelta
+    representative: str
+    colleagues: tuple[str, ...]
+    prepare_before: Interval | None
+    report_back_after: Interval | None
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    max_per_week: int = 2
+    overdue_every: Interval = Interval(2, "weeks")
+    at: time = time(9, 0)
+    ahead: int = 1             # how many upcoming reminders of one agreement are in the calendar
+    alarm: timedelta | None = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class LoggedContact:
+    """One line of the contact log: a contact that happened, maybe with the next date agreed."""
+
+    owner: str
+    agreement: str
+    on: date
+    next: date | None = None
+    note: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Team:
+    name: str
+    timezone: ZoneInfo
+    language: str
+    horizon: Interval
+    holiday_country: str | None
+    holiday_subdivision: str | None
+    reminders: ReminderSettings
+    people: dict[str, Person]
+    calendars: dict[str, Calendar]
+    contacts: tuple[ContactAgreement, ...] = ()
+    projects: tuple[Aftercare, ...] = ()
+    sessions: tuple[SessionSeries, ...] = ()
+    meetings: tuple[NetworkMeeting, ...] = ()
+    source: str = ""
+    log: tuple[LoggedContact, ...] = field(default=())

@@ -1,0 +1,170 @@
+"""Titles and descriptions of generated events, in Dutch and English.
+
+Descriptions say why the event exists and what to do, because the person who
+sees it in Outlook has never seen the YAML it came from.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from .durations import Interval, format_length
+
+_MONTHS = {
+    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+           "september", "oktober", "november", "december"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+}
+_UNITS = {
+    "nl": {"days": ("dag", "dagen"), "weeks": ("week", "weken"), "months": ("maand", "maanden"),
+           "years": ("jaar", "jaar")},
+    "en": {"days": ("day", "days"), "weeks": ("week", "weeks"), "months": ("month", "months"),
+           "years": ("year", "years")},
+}
+_MEDIA = {
+    "nl": {"phone": "bellen", "video": "videobellen", "coffee": "koffie drinken", "lunch": "lunchen",
+           "walk": "een wandeling", "visit": "langsgaan", "email": "mailen", "drinks": "een borrel",
+           "event": "samen naar een bijeenkomst"},
+    "en": {"phone": "a phone call", "video": "a video call", "coffee": "coffee", "lunch": "lunch",
+           "walk": "a walk", "visit": "a visit", "email": "an e-mail", "drinks": "drinks",
+           "event": "an event together", "bellen": "a phone call", "videobellen": "a video call",
+           "koffie": "coffee", "wandeling": "a walk", "bezoek": "a visit", "borrel": "drinks"},
+}
+
+FOOTER = {
+    "nl": "Deze afspraak is gemaakt door kalender-sync uit de netwerkafspraken van je team. "
+          "Wijzigingen die je zelf maakt blijven staan.",
+    "en": "This event was made by kalender-sync from your team's networking agreements. "
+          "Changes you make yourself are kept.",
+}
+
+
+def day_text(day: date, lang: str) -> str:
+    month = _MONTHS[lang][day.month - 1]
+    return f"{day.day} {month} {day.year}" if lang == "nl" else f"{day.day} {month} {day.year}"
+
+
+def interval_text(interval: Interval, lang: str) -> str:
+    one, many = _UNITS[lang][interval.unit]
+    if interval.count == 1:
+        return ("elke " if lang == "nl" else "every ") + one
+    return ("elke " if lang == "nl" else "every ") + f"{interval.count} {many}"
+
+
+def medium_text(medium: str | None, lang: str) -> str | None:
+    if medium is None:
+        return None
+    return _MEDIA[lang].get(medium, medium)
+
+
+def contact_title(lang: str, contact: str, nudge: int, medium: str | None) -> str:
+    how = medium_text(medium, lang)
+    if lang == "nl":
+        base = f"Contact met {contact}" + (f" ({how})" if how else "")
+        return base if nudge == 0 else f"Nog even: {base[0].lower()}{base[1:]}"
+    base = f"Get in touch with {contact}" + (f" ({how})" if how else "")
+    return base if nudge == 0 else f"Friendly reminder: {base[0].lower()}{base[1:]}"
+
+
+def contact_description(lang: str, *, contact: str, role: str | None, organisation: str | None,
+                        every: Interval, last: date | None, due: date, anchor: date, nudge: int,
+                        medium: str | None, question: str | None, length, owner: str) -> str:
+    who = contact + (f", {role}" if role else "") + (f" ({organisation})" if organisation else "")
+    how = medium_text(medium, lang)
+    if lang == "nl":
+        lines = [f"Je hebt afgesproken {interval_text(every, lang)} contact te hebben met {who}."]
+        lines.append(f"Laatste contact: {day_text(last, lang)}." if last else "Er is nog geen contact vastgelegd.")
+        if nudge:
+            lines.append(f"Dit contact staat open sinds {day_text(due, lang)} "
+                         f"({(anchor - due).days} dagen). Een vriendelijk geweten: het hoeft niet lang te duren.")
+        if how:
+            lines.append(f"Voorstel: {how}, {format_length(length)}.")
+        if question:
+            lines.append(f"Vraag om te stellen: {question}")
+        lines.append("Spreek aan het eind af wanneer jullie elkaar weer spreken, en leg het vast met: "
+                     f"kalender-sync log {owner} \"{contact}\" --next JJJJ-MM-DD")
+    else:
+        lines = [f"You agreed to be in touch with {who} {interval_text(every, lang)}."]
+        lines.append(f"Last contact: {day_text(last, lang)}." if last else "No contact has been logged yet.")
+        if nudge:
+            lines.append(f"This contact has been open since {day_text(due, lang)} "
+                         f"({(anchor - due).days} days). A friendly conscience: it need not take long.")
+        if how:
+            lines.append(f"Suggestion: {how}, {format_length(length)}.")
+        if question:
+            lines.append(f"Question to ask: {question}")
+        lines.append("At the end, agree when you will speak next, and log it with: "
+                     f"kalender-sync log {owner} \"{contact}\" --next YYYY-MM-DD")
+    return "\n".join(lines + ["", FOOTER[lang]])
+
+
+def aftercare_title(lang: str, project: str, offset: Interval) -> str:
+    one, many = _UNITS[lang][offset.unit]
+    after = f"{offset.count} {one if offset.count == 1 else many}"
+    return f"Nazorg {project} ({after} na afronding)" if lang == "nl" else (
+        f"Aftercare {project} ({after} after the end)")
+
+
+def aftercare_description(lang: str, project: str, client: str | None, end: date, team_names: list[str]) -> str:
+    client_text = f" bij {client}" if client and lang == "nl" else (f" at {client}" if client else "")
+    if lang == "nl":
+        text = (f"De opdracht {project}{client_text} is afgerond op {day_text(end, lang)}. "
+                "Nazorg hoort standaard bij elke opdracht: bel of bezoek de opdrachtgever, "
+                "vraag hoe het nu loopt en wat er nog nodig is.\n"
+                f"Projectteam: {', '.join(team_names)}.")
+    else:
+        text = (f"The assignment {project}{client_text} ended on {day_text(end, lang)}. "
+                "Aftercare is standard after every assignment: call or visit the client, "
+                "ask how things are going now and what is still needed.\n"
+                f"Project team: {', '.join(team_names)}.")
+    return text + "\n\n" + FOOTER[lang]
+
+
+def session_description(lang: str, name: str, description: str | None, periods: int, names: list[str]) -> str:
+    how_often = {12: ("elke maand", "every month"), 4: ("elk kwartaal", "every quarter"),
+                 2: ("elk half jaar", "every half year"), 1: ("elk jaar", "every year")}.get(
+        periods, (f"{periods} keer per jaar", f"{periods} times a year"))
+    if lang == "nl":
+        text = (f"{name}: samen netwerken werkt beter dan alleen. Dit moment komt {how_often[0]} terug.\n"
+                f"Met: {', '.join(names)}.")
+    else:
+        text = (f"{name}: networking together works better than alone. This comes back {how_often[1]}.\n"
+                f"With: {', '.join(names)}.")
+    if description:
+        text += "\n" + description
+    return text + "\n\n" + FOOTER[lang]
+
+
+def meeting_texts(lang: str, part: str, meeting: str, representative: str, when: date) -> tuple[str, str]:
+    """(title, description) for the parts of a network meeting."""
+    day = day_text(when, lang)
+    nl = {
+        "prepare": (f"Input voor {meeting}",
+                    f"Op {day} gaat {representative} namens het team naar {meeting}. Welke vragen of "
+                    f"onderwerpen moet {representative} meenemen? Geef ze vandaag door."),
+        "collect": (f"Input ophalen voor {meeting}",
+                    f"Op {day} ga je namens het team naar {meeting}. Vraag je collega's vandaag om "
+                    "vragen en onderwerpen die je mee moet nemen."),
+        "meeting": (meeting, f"Je gaat namens het team naar {meeting}. Neem de input van je collega's mee."),
+        "report_back": (f"Terugkoppeling {meeting}",
+                        f"Je was op {day} bij {meeting}. Vertel je collega's vandaag wat je hoorde "
+                        "en wie je sprak."),
+    }
+    en = {
+        "prepare": (f"Input for {meeting}",
+                    f"On {day} {representative} attends {meeting} for the team. Which questions or topics "
+                    f"should {representative} bring? Send them today."),
+        "collect": (f"Collect input for {meeting}",
+                    f"On {day} you attend {meeting} for the team. Ask your colleagues today for "
+                    "questions and topics to bring."),
+        "meeting": (meeting, f"You attend {meeting} for the team. Bring your colleagues' input."),
+        "report_back": (f"Report back on {meeting}",
+                        f"You were at {meeting} on {day}. Tell your colleagues today what you heard "
+                        "and whom you met."),
+    }
+    title, body = (nl if lang == "nl" else en)[part]
+    return title, body + "\n\n" + FOOTER[lang]
+
+
+def alarm_text(lang: str) -> str:
+    return "Herinnering" if lang == "nl" else "Reminder"

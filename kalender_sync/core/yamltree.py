@@ -1,0 +1,139 @@
+"""YAML text -> a tree of nodes that remember their line, for located error messages.
+
+Parsing follows `yaml.safe_load` (PyYAML's SafeLoader composes the document, so
+no Python objects can be constructed from tags), with two deliberate changes:
+duplicate keys are an error instead of "last one wins", and scalars keep their
+source text, so `holidays: NO` stays the country code "NO" instead of YAML 1.1's
+boolean false, and `start: 14:00` stays "14:00" instead of the base-60 int 840.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import yaml
+
+from ..errors import Problem
+
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
+_INT = "tag:yaml.org,2002:int"
+_BOOL = "tag:yaml.org,2002:bool"
+_FLOAT = "tag:yaml.org,2002:float"
+_SAFE_SCALAR_TAGS = {_STR, _NULL, _INT, _BOOL, _FLOAT, "tag:yaml.org,2002:timestamp"}
+
+
+@dataclass
+class Node:
+    line: int
+
+
+@dataclass
+class Scalar(Node):
+    text: str
+    tag: str
+    quoted: bool
+
+    @property
+    def is_null(self) -> bool:
+        return self.tag == _NULL and not self.quoted
+
+    @property
+    def is_int(self) -> bool:
+        return self.tag == _INT and not self.quoted
+
+    @property
+    def is_bool(self) -> bool:
+        return self.tag == _BOOL and not self.quoted
+
+    @property
+    def is_float(self) -> bool:
+        return self.tag == _FLOAT and not self.quoted
+
+    def shown(self) -> object:
+        """The value as the user wrote it, for '(got: …)'."""
+        return None if self.is_null else self.text
+
+
+@dataclass
+class Mapping(Node):
+    # key -> (line of the key, value node); insertion order kept
+    items: dict[str, tuple[int, Node]] = field(default_factory=dict)
+
+
+@dataclass
+class Sequence(Node):
+    items: list[Node] = field(default_factory=list)
+
+
+def shown(node: Node) -> object:
+    if isinstance(node, Scalar):
+        return node.shown()
+    return [] if isinstance(node, Sequence) else {}
+
+
+def parse(text: str, filename: str) -> tuple[Node | None, list[Problem]]:
+    """Parse one YAML document. Returns (tree, problems); tree is None if unreadable."""
+    problems: list[Problem] = []
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        return None, [Problem(filename, line, "", f"not valid YAML: {what}")]
+    except yaml.YAMLError as exc:  # pragma: no cover - PyYAML marks nearly all errors
+        return None, [Problem(filename, 1, "", f"not valid YAML: {exc}")]
+    if len(nodes) > 1:
+        return None, [Problem(filename, nodes[1].start_mark.line + 1, "",
+                              "more than one YAML document ('---'); keep one document per file")]
+    if not nodes:
+        return None, [Problem(filename, 1, "", "the file is empty")]
+    return _convert(nodes[0], filename, problems, ""), problems
+
+
+def _convert(node: yaml.Node, filename: str, problems: list[Problem], path: str) -> Node:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.ScalarNode):
+        tag = node.tag
+        if tag not in _SAFE_SCALAR_TAGS:
+            problems.append(Problem(filename, line, path, f"YAML tag {tag!r} is not allowed here",
+                                    node.value, True))
+            tag = _STR
+        return Scalar(line, node.value, tag, node.style in ("'", '"', "|", ">"))
+    if isinstance(node, yaml.SequenceNode):
+        if node.tag != "tag:yaml.org,2002:seq":
+            problems.append(Problem(filename, line, path, f"YAML tag {node.tag!r} is not allowed here"))
+        return Sequence(line, [_convert(item, filename, problems, f"{path}[{i}]")
+                               for i, item in enumerate(node.value)])
+    assert isinstance(node, yaml.MappingNode)
+    if node.tag != "tag:yaml.org,2002:map":
+        problems.append(Problem(filename, line, path, f"YAML tag {node.tag!r} is not allowed here"))
+    result = Mapping(line)
+    merged: dict[str, tuple[int, Node]] = {}
+    for key_node, value_node in node.value:
+        key_line = key_node.start_mark.line + 1
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            # `<<: *defaults` — keys written out next to it win, as in YAML's merge-key spec.
+            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            for source in sources:
+                converted = _convert(source, filename, problems, path)
+                if isinstance(converted, Mapping):
+                    for key, item in converted.items.items():
+                        merged.setdefault(key, item)
+                else:
+                    problems.append(Problem(filename, key_line, path, "'<<' must merge a mapping"))
+            continue
+        if not isinstance(key_node, yaml.ScalarNode):
+            problems.append(Problem(filename, key_line, path, "a key must be plain text"))
+            continue
+        key = key_node.value
+        child_path = f"{path}.{key}" if path else key
+        if key in result.items:
+            first = result.items[key][0]
+            problems.append(Problem(filename, key_line, child_path,
+                                    f"duplicate key; it was already set on line {first}"))
+            continue
+        result.items[key] = (key_line, _convert(value_node, filename, problems, child_path))
+    for key, item in merged.items():
+        result.items.setdefault(key, item)
+    return result
