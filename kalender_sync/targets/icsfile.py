@@ -47,8 +47,8 @@ class IcsFile:
     def current_bytes(self) -> bytes | None:
         try:
             return self.path.read_bytes()
-        except FileNotFoundError:
-            return None
+        except (FileNotFoundError, NotADirectoryError):
+            return None  # nothing there yet; writing will say why if it cannot be created
         except OSError as exc:
             raise TargetError(f"cannot read {self.path}: {exc.strerror}") from exc
 
