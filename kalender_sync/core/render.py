@@ -25,15 +25,46 @@ KIND = "X-KALENDER-SYNC-KIND"
 HASH = "X-KALENDER-SYNC-HASH"
 
 
-def content_hash(event: PlannedEvent) -> str:
-    """What the person sees, hashed: a change here is a real update (new SEQUENCE)."""
-    parts = [event.title, event.description, _stamp(event.start), _stamp(event.end),
-             event.location or "", str(event.alarm or ""), str(event.busy), ",".join(event.attendees)]
+def _fingerprint(title: str, description: str, start, end, location: str, alarm: timedelta | None,
+                 busy: bool) -> str:
+    parts = [title, description, _moment(start), _moment(end), location,
+             str(int(alarm.total_seconds())) if alarm is not None else "", "busy" if busy else "free"]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
-def _stamp(value: datetime | date) -> str:
+def _moment(value: datetime | date) -> str:
+    if isinstance(value, datetime):
+        # The instant plus the zone: a user who moves the event to another zone edited it.
+        return f"{value.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}/{getattr(value.tzinfo, 'key', value.tzinfo)}"
     return value.isoformat()
+
+
+def content_hash(event: PlannedEvent) -> str:
+    """What the person sees, hashed: a change here is a real update (new SEQUENCE)."""
+    return _fingerprint(event.title, event.description, event.start, event.end, event.location or "",
+                        event.alarm if not event.all_day else None, event.busy)
+
+
+def observed_hash(vevent) -> str | None:
+    """The same fingerprint, read back from an event as a server or file holds it now.
+
+    Servers reorder properties and add VTIMEZONEs (Radicale, Xandikos), so bytes cannot
+    be compared; the values the person sees can. If this differs from the X-KALENDER-SYNC-HASH
+    the event carries, someone edited it after we wrote it.
+    """
+    try:
+        start = vevent.decoded("dtstart")
+        end = vevent.decoded("dtend") if "dtend" in vevent else start
+        alarms = vevent.walk("VALARM")
+        alarm = None
+        if alarms and "trigger" in alarms[0]:
+            trigger = alarms[0].decoded("trigger")
+            alarm = -trigger if isinstance(trigger, timedelta) else None
+        return _fingerprint(str(vevent.get("summary", "")), str(vevent.get("description", "")), start, end,
+                            str(vevent.get("location", "")), alarm,
+                            str(vevent.get("transp", "OPAQUE")).upper() != "TRANSPARENT")
+    except (KeyError, ValueError, TypeError):
+        return None
 
 
 def build_event(event: PlannedEvent, stamp: datetime, sequence: int = 0, lang: str = "nl") -> Event:

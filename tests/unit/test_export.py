@@ -102,3 +102,14 @@ def test_compatibility_rules_hold_for_every_event(exported):
 def test_all_day_events_use_value_date(exported):
     text = exported["ad.ics"].decode()
     assert re.search(r"DTSTART;VALUE=DATE:\d{8}\r\nDTEND;VALUE=DATE:\d{8}", text)
+
+
+def test_the_content_hash_can_be_read_back_and_notices_edits(exported):
+    from kalender_sync.core.render import HASH, observed_hash
+    events = [e for data in exported.values() for e in Calendar.from_ical(data).walk("VEVENT")]
+    assert events and all(observed_hash(e) == str(e[HASH]) for e in events)
+    event = events[0]
+    original = observed_hash(event)
+    event["summary"] = "Bel Piet (verzet)"
+    assert observed_hash(event) != original
+    event["summary"] = events[0]["summary"]
