@@ -11,7 +11,7 @@ import click
 
 from . import __version__
 from .apply import ics_targets, prepare_files, write_files
-from .core.diff import summarize
+from .core.diff import ACTIONS, summarize
 from .core.model import WEEKDAYS
 from .core.planning import PlannedEvent, plan as make_plan
 from .errors import EXIT_FAILURE, KalenderSyncError, UsageError
@@ -154,7 +154,7 @@ def export(config_path: Path, today: date | None, out_dir: Path | None, people: 
     if not files:
         raise UsageError("nobody has an ics calendar; use --out DIR to write files for everyone")
     write_files(files)
-    total = {"create": 0, "update": 0, "delete": 0, "keep": 0}
+    total = dict.fromkeys(ACTIONS, 0)
     for item in files:
         counts = summarize(item.changes)
         for action, count in counts.items():

@@ -12,6 +12,13 @@ from .planning import PlannedEvent, uid_for
 from .render import content_hash
 
 CREATE, UPDATE, DELETE, KEEP = "create", "update", "delete", "keep"
+# Not writes: reported so that the person running the sync sees why nothing happened.
+CONFLICT = "conflict"   # someone edited our event: their version stays
+SKIP = "skip"           # someone deleted our event, or another event holds its UID: not re-created
+ACTIONS = (CREATE, UPDATE, DELETE, KEEP, CONFLICT, SKIP)
+
+# What a target knows about an event it holds (the status database's words).
+SYNCED, EDITED, GONE, TAKEN = "synced", "edited", "gone", "taken"
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,9 @@ class Existing:
     sequence: int
     stamp: datetime | None
     end: date | None
+    state: str = SYNCED      # synced | edited (by someone else) | gone (deleted by someone) | taken
+    href: str | None = None
+    etag: str | None = None
 
     @property
     def owned(self) -> bool:
@@ -51,26 +61,34 @@ def diff(person: str, planned: list[PlannedEvent], existing: dict[str, Existing]
     wanted = {e.uid: e for e in planned}
     for uid, event in wanted.items():
         old = existing.get(uid)
-        if old is None or not old.owned:
+        if old is None:
             changes.append(Change(CREATE, uid, person, event, sequence=0))
+        elif old.state == GONE or old.state == TAKEN or not old.owned:
+            changes.append(Change(SKIP, uid, person, event, old, old.sequence))
+        elif old.state == EDITED:
+            changes.append(Change(CONFLICT, uid, person, event, old, old.sequence))
         elif old.hash == content_hash(event):
             changes.append(Change(KEEP, uid, person, event, old, old.sequence))
         else:
             changes.append(Change(UPDATE, uid, person, event, old, old.sequence + 1))
     for uid, old in existing.items():
-        if uid in wanted or not old.owned:
+        if uid in wanted or not old.owned or old.state in (GONE, TAKEN):
             continue
         # What already happened is history, not ours to remove from someone's calendar.
         if old.end is not None and old.end < today:
             continue
+        if old.state == EDITED:
+            # Someone cared enough to change it: it stays, even now the plan dropped it.
+            changes.append(Change(CONFLICT, uid, person, None, old, old.sequence))
+            continue
         changes.append(Change(DELETE, uid, person, None, old, old.sequence + 1))
-    order = {CREATE: 0, UPDATE: 1, DELETE: 2, KEEP: 3}
+    order = {action: index for index, action in enumerate(ACTIONS)}
     changes.sort(key=lambda c: (order[c.action], c.event.day if c.event else date.min, c.uid))
     return changes
 
 
 def summarize(changes: list[Change]) -> dict[str, int]:
-    counts = {CREATE: 0, UPDATE: 0, DELETE: 0, KEEP: 0}
+    counts = dict.fromkeys(ACTIONS, 0)
     for change in changes:
         counts[change.action] += 1
     return counts

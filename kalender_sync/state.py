@@ -1,0 +1,106 @@
+"""The status database: what we last wrote to each calendar, keyed by UID.
+
+SQLite in WAL mode, one short transaction per server write, so a run killed at any
+point leaves a database that opens and at most one event whose write is not
+recorded; the next run adopts that event by its UID instead of creating it again.
+Secrets are never stored here: calendars are keyed by their URL without credentials.
+"""
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .errors import KalenderSyncError
+
+SCHEMA_VERSION = 1
+
+SYNCED = "synced"               # on the server as we wrote it (ETag known)
+USER_DELETED = "user-deleted"   # we created it, someone removed it: never re-create this occurrence
+CONFLICT = "conflict"           # someone edited it: their version is kept
+
+
+@dataclass(frozen=True)
+class Record:
+    calendar: str
+    uid: str
+    href: str
+    etag: str | None
+    hash: str
+    sequence: int
+    stamp: str
+    status: str
+
+
+class StateError(KalenderSyncError):
+    pass
+
+
+class State:
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"the status database {path} cannot be used ({exc}); move it away: "
+                             "the next sync adopts the events it finds by UID") from None
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            self.db.execute("""CREATE TABLE IF NOT EXISTS events (
+                calendar TEXT NOT NULL, uid TEXT NOT NULL, href TEXT NOT NULL, etag TEXT,
+                hash TEXT NOT NULL, sequence INTEGER NOT NULL, stamp TEXT NOT NULL,
+                status TEXT NOT NULL, PRIMARY KEY (calendar, uid))""")
+            self.db.execute("CREATE INDEX IF NOT EXISTS events_href ON events (calendar, href)")
+            self.db.execute("""CREATE TABLE IF NOT EXISTS calendars (
+                calendar TEXT PRIMARY KEY, sync_token TEXT)""")
+            self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+
+    @contextmanager
+    def transaction(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- events -------------------------------------------------------------
+    def records(self, calendar: str) -> dict[str, Record]:
+        rows = self.db.execute("SELECT calendar, uid, href, etag, hash, sequence, stamp, status "
+                               "FROM events WHERE calendar = ?", (calendar,))
+        return {row[1]: Record(*row) for row in rows}
+
+    def put(self, record: Record) -> None:
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            (record.calendar, record.uid, record.href, record.etag, record.hash,
+                             record.sequence, record.stamp, record.status))
+
+    def forget(self, calendar: str, uid: str) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM events WHERE calendar = ? AND uid = ?", (calendar, uid))
+
+    # -- sync tokens ---------------------------------------------------------
+    def sync_token(self, calendar: str) -> str | None:
+        row = self.db.execute("SELECT sync_token FROM calendars WHERE calendar = ?", (calendar,)).fetchone()
+        return row[0] if row else None
+
+    def set_sync_token(self, calendar: str, token: str | None) -> None:
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO calendars VALUES (?, ?)", (calendar, token))
+
+
+def stamp_text(stamp: datetime) -> str:
+    return stamp.strftime("%Y%m%dT%H%M%SZ")
