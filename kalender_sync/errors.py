@@ -57,10 +57,11 @@ def format_value(value: object) -> str:
 class ConfigError(UsageError):
     """A config (or contact log) with one or more problems; all are reported at once."""
 
-    def __init__(self, problems: list[Problem]):
-        self.problems = sorted(set(problems), key=lambda p: (p.file, p.line, p.path, p.message))
+    def __init__(self, problems: list[Problem], what: str = "configuration"):
+        unique = {str(p): p for p in problems}   # values may be lists: dedupe on the text
+        self.problems = sorted(unique.values(), key=lambda p: (p.file, p.line, p.path, p.message))
         count = len(self.problems)
-        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the configuration")
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the {what}")
 
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self.problems)

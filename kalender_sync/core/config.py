@@ -17,7 +17,7 @@ from . import yamltree
 from .durations import Interval, parse_interval, parse_length
 from .model import (WEEKDAYS, Aftercare, Calendar, ContactAgreement, NetworkMeeting, Person,
                     ReminderSettings, SessionSeries, Team, WorkingHours)
-from .yamltree import Mapping, Node, Scalar, Sequence
+from .yamltree import Mapping, Node, Rejected, Scalar, Sequence
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -97,11 +97,12 @@ class _Reader:
                                      None if value is _MISSING else value, value is not _MISSING))
 
     def bad(self, node: Node, path: str, message: str) -> None:
-        self.problem(node.line, path, message, yamltree.shown(node))
+        if not isinstance(node, Rejected):   # a forbidden tag was reported already
+            self.problem(node.line, path, message, yamltree.shown(node))
 
     # -- structure ---------------------------------------------------------
     def mapping(self, node: Node | None, path: str, schema: str) -> dict[str, tuple[int, Node]] | None:
-        if node is None:
+        if node is None or isinstance(node, Rejected):
             return None
         if not isinstance(node, Mapping):
             if isinstance(node, Scalar) and node.is_null:
@@ -110,16 +111,22 @@ class _Reader:
                 self.bad(node, path, "expected a mapping of keys")
             return None
         allowed = _KEYS[schema]
+        meant = set()
         for key, (line, _) in node.items.items():
             if key not in allowed:
                 where = f"{path}.{key}" if path else key
-                self.problem(line, where, "unknown key" + suggest(key, allowed))
+                hint = suggest(key, allowed)
+                self.problem(line, where, "unknown key" + hint)
+                meant.update(difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6))
         for key, required in allowed.items():
-            if required and key not in node.items:
+            # A misspelt key already got "did you mean"; "missing" on top would only confuse.
+            if required and key not in node.items and key not in meant:
                 self.problem(node.line, path or "(top level)", f"missing required key '{key}'")
         return {k: v for k, v in node.items.items() if k in allowed}
 
     def sequence(self, node: Node, path: str, allow_single: bool = False) -> list[Node] | None:
+        if isinstance(node, Rejected):
+            return None
         if isinstance(node, Sequence):
             return node.items
         if allow_single and isinstance(node, Scalar) and not node.is_null:
@@ -129,6 +136,8 @@ class _Reader:
 
     # -- scalars -----------------------------------------------------------
     def text(self, node: Node, path: str) -> str | None:
+        if isinstance(node, Rejected):
+            return None
         if not isinstance(node, Scalar):
             self.bad(node, path, "expected text")
             return None
@@ -279,10 +288,10 @@ def _read_team(r: _Reader, tree: Node) -> Team | None:
 
     contacts = _read_list(r, top, "contacts", "contact", lambda f, p, n: _read_contact(r, f, p, n, refs))
     seen: dict[tuple[str, str], int] = {}
-    for agreement in contacts:
+    for agreement, _, path in contacts.located:
         key = (agreement.owner, agreement.id)
         if key in seen:
-            r.problem(agreement.line, "contacts", f"duplicate contact agreement '{agreement.id}' for "
+            r.problem(agreement.line, path, f"duplicate contact agreement '{agreement.id}' for "
                       f"'{agreement.owner}'; the first is on line {seen[key]}", agreement.contact)
         else:
             seen[key] = agreement.line
@@ -302,11 +311,16 @@ def _read_team(r: _Reader, tree: Node) -> Team | None:
 
 
 def _check_unique_ids(r: _Reader, kind: str, items) -> None:
-    seen: dict[str, int] = {}
-    for item, line, path in items.located:
+    seen: dict[str, str] = {}
+    for item, fields, path in items.located:
         if item.id in seen:
-            r.problem(line, f"{path}.id", f"duplicate {kind[:-1]} id; {seen[item.id]} has it already",
-                      item.id)
+            if "id" in fields:
+                r.problem(fields["id"][0], f"{path}.id",
+                          f"duplicate {kind[:-1]} id; {seen[item.id]} has it already", item.id)
+            else:
+                r.problem(fields["name"][0], f"{path}.name",
+                          f"duplicate {kind[:-1]} id '{item.id}' (made from the name); {seen[item.id]} "
+                          "has it already; give one of them an 'id'", item.name)
         else:
             seen[item.id] = path
 
@@ -316,7 +330,7 @@ class _Located(list):
 
     def __init__(self):
         super().__init__()
-        self.located: list[tuple[object, int, str]] = []
+        self.located: list[tuple[object, dict, str]] = []
 
 
 def _read_list(r: _Reader, top: dict, key: str, schema: str, read_one) -> _Located:
@@ -333,7 +347,7 @@ def _read_list(r: _Reader, top: dict, key: str, schema: str, read_one) -> _Locat
         parsed = read_one(fields, path, item)
         if parsed is not None:
             result.append(parsed)
-            result.located.append((parsed, item.line, path))
+            result.located.append((parsed, fields, path))
     return result
 
 
@@ -445,10 +459,9 @@ def _read_working_hours(r: _Reader, node: Node | None, path: str,
         blocks.sort()
         for (s1, e1, line1, p1), (s2, e2, line2, p2) in zip(blocks, blocks[1:]):
             if s2 < e1:
-                line, where = max((line1, p1), (line2, p2))
-                other = min((line1, p1), (line2, p2))
-                r.problem(line, where, f"working hours overlap on {WEEKDAYS[day]} with line {other[0]}",
-                          f"{s2:%H:%M}-{e2:%H:%M}")
+                later, earlier = sorted([(line1, p1, s1, e1), (line2, p2, s2, e2)], reverse=True)
+                r.problem(later[0], later[1], f"working hours overlap on {WEEKDAYS[day]} with line {earlier[0]}",
+                          f"{later[2]:%H:%M}-{later[3]:%H:%M}")
                 ok = False
     if not ok:
         return fallback
@@ -485,8 +498,15 @@ def _read_reminders(r: _Reader, node: Node | None) -> ReminderSettings:
                                for k, v in {**defaults.__dict__, **values}.items()})
 
 
+class _Calendars(dict):
+    """Valid calendars by id; `defined` also holds the ids of calendars that had problems."""
+
+    defined: set[str]
+
+
 def _read_calendars(r: _Reader, node: Node | None) -> dict[str, Calendar]:
-    result: dict[str, Calendar] = {}
+    result: dict[str, Calendar] = _Calendars()
+    result.defined = set(node.items) if isinstance(node, Mapping) else set()
     if node is None:
         return result
     if not isinstance(node, Mapping):
@@ -539,8 +559,9 @@ def _read_calendars(r: _Reader, node: Node | None) -> dict[str, Calendar]:
         if "password_env" in fields:
             password_env = r.text(_get(fields, "password_env"), f"{path}.password_env")
             if password_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", password_env):
-                r.bad(_get(fields, "password_env"), f"{path}.password_env",
-                      "expected the name of an environment variable, not a password")
+                # Not echoed: what does not look like a variable name may be the password itself.
+                r.problem(fields["password_env"][0], f"{path}.password_env",
+                          "expected the name of an environment variable, not a password")
                 password_env = None
         if "keyring" in fields:
             keyring = r.text(_get(fields, "keyring"), f"{path}.keyring")
@@ -586,7 +607,9 @@ def _read_people(r: _Reader, node: Node | None, calendars: dict[str, Calendar],
         if "calendar" in fields:
             calendar = r.text(_get(fields, "calendar"), f"{path}.calendar")
             if calendar is not None and calendar not in calendars:
-                r.bad(_get(fields, "calendar"), f"{path}.calendar", "unknown calendar" + suggest(calendar, calendars))
+                if calendar not in getattr(calendars, "defined", ()):  # else its own problem was reported
+                    r.bad(_get(fields, "calendar"), f"{path}.calendar",
+                          "unknown calendar" + suggest(calendar, calendars))
                 calendar = None
         hours = _read_working_hours(r, _get(fields, "working_hours"), f"{path}.working_hours", default_hours)
         person_language = language

@@ -57,7 +57,7 @@ def load_log(team: Team, text: str, filename: str) -> Team:
                 if entry is not None:
                     entries.append(entry)
     if reader.problems:
-        raise ConfigError(reader.problems)
+        raise ConfigError(reader.problems, "contact log")
     return replace(team, log=tuple(entries))
 
 

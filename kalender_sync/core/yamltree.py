@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import re
+
 import yaml
 
 from ..errors import Problem
@@ -65,6 +67,15 @@ class Sequence(Node):
     items: list[Node] = field(default_factory=list)
 
 
+@dataclass
+class Rejected(Node):
+    """A value with a forbidden tag: already reported, so readers say nothing more about it."""
+
+
+def _written(tag: str) -> str:
+    return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
 def shown(node: Node) -> object:
     if isinstance(node, Scalar):
         return node.shown()
@@ -79,14 +90,19 @@ def parse(text: str, filename: str) -> tuple[Node | None, list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        what = str(exc.problem or exc.context)
+        if exc.context and exc.problem and exc.context_mark is not None:
+            # "while parsing a flow mapping" -> "(in the flow mapping that starts on line 17)"
+            where = str(exc.context).replace("while parsing ", "").replace("while scanning ", "")
+            where = re.sub(r"^an? ", "", where)
+            what += f" (in the {where} that starts on line {exc.context_mark.line + 1})"
         return None, [Problem(filename, line, "", f"not valid YAML: {what}")]
     except yaml.YAMLError as exc:  # pragma: no cover - PyYAML marks nearly all errors
         return None, [Problem(filename, 1, "", f"not valid YAML: {exc}")]
     if len(nodes) > 1:
         return None, [Problem(filename, nodes[1].start_mark.line + 1, "",
                               "more than one YAML document ('---'); keep one document per file")]
-    if not nodes:
+    if not nodes or isinstance(nodes[0], yaml.ScalarNode) and nodes[0].tag == _NULL and not nodes[0].value:
         return None, [Problem(filename, 1, "", "the file is empty")]
     return _convert(nodes[0], filename, problems, ""), problems
 
@@ -96,18 +112,19 @@ def _convert(node: yaml.Node, filename: str, problems: list[Problem], path: str)
     if isinstance(node, yaml.ScalarNode):
         tag = node.tag
         if tag not in _SAFE_SCALAR_TAGS:
-            problems.append(Problem(filename, line, path, f"YAML tag {tag!r} is not allowed here",
-                                    node.value, True))
-            tag = _STR
+            problems.append(Problem(filename, line, path, f"YAML tag '{_written(tag)}' is not allowed here"))
+            return Rejected(line)
         return Scalar(line, node.value, tag, node.style in ("'", '"', "|", ">"))
     if isinstance(node, yaml.SequenceNode):
         if node.tag != "tag:yaml.org,2002:seq":
-            problems.append(Problem(filename, line, path, f"YAML tag {node.tag!r} is not allowed here"))
+            problems.append(Problem(filename, line, path, f"YAML tag '{_written(node.tag)}' is not allowed here"))
+            return Rejected(line)
         return Sequence(line, [_convert(item, filename, problems, f"{path}[{i}]")
                                for i, item in enumerate(node.value)])
     assert isinstance(node, yaml.MappingNode)
     if node.tag != "tag:yaml.org,2002:map":
-        problems.append(Problem(filename, line, path, f"YAML tag {node.tag!r} is not allowed here"))
+        problems.append(Problem(filename, line, path, f"YAML tag '{_written(node.tag)}' is not allowed here"))
+        return Rejected(line)
     result = Mapping(line)
     merged: dict[str, tuple[int, Node]] = {}
     for key_node, value_node in node.value:
