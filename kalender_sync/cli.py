@@ -14,8 +14,13 @@ from .apply import ics_targets, prepare_files, write_files
 from .core.diff import ACTIONS, summarize
 from .core.model import WEEKDAYS
 from .core.planning import PlannedEvent, plan as make_plan
-from .errors import EXIT_FAILURE, KalenderSyncError, UsageError
+from .errors import EXIT_FAILURE, KalenderSyncError, PartialFailure, UsageError
 from .loading import load
+from .state import State
+from .sync import caldav_jobs, purge_calendar, sync_team
+from .apply import stamp_for
+
+STATE_NAME = ".kalender-sync-state.sqlite"
 
 DEFAULT_CONFIG = "kalender-sync.yaml"
 
@@ -80,58 +85,89 @@ def _event_json(event: PlannedEvent) -> dict:
             "location": event.location, "attendees": list(event.attendees)}
 
 
+def _state_option(func):
+    return click.option("--state", "state_path", type=click.Path(path_type=Path, dir_okay=False),
+                        help="The status database (default: .kalender-sync-state.sqlite next to the config).")(func)
+
+
+def _state_path(config_path: Path, state_path: Path | None) -> Path:
+    return state_path or config_path.parent / STATE_NAME
+
+
+def _parse_shard(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        index, total = (int(x) for x in value.split("/"))
+    except ValueError:
+        raise click.BadParameter(f"expected I/N, e.g. 1/4 (got: {value})") from None
+    if not 1 <= index <= total:
+        raise click.BadParameter(f"I must be between 1 and N (got: {value})")
+    return index, total
+
+
 @cli.command("plan")
 @common
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--person", "people", multiple=True, help="Only this person (repeatable).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Compare with .ics files in this folder instead of each person's calendar.")
-def plan_command(config_path: Path, today: date | None, fmt: str, people: tuple[str, ...], out_dir: Path | None):
-    """Show what each person gets, and what `export` would change. Writes nothing."""
+@_state_option
+def plan_command(config_path: Path, today: date | None, fmt: str, people: tuple[str, ...], out_dir: Path | None,
+                 state_path: Path | None):
+    """Show what each person gets and what export/sync would change. Writes nothing."""
     team, today = _load(config_path, today)
     _check_people(team, people)
     plan = make_plan(team, today)
     targets = ics_targets(team, config_path.parent, out_dir, list(people))
-    files = {f.person: f for f in prepare_files(team, plan, targets)}
+    results = {f.person: (f.target.describe(), f.changes, [], None) for f in prepare_files(team, plan, targets)}
+    if out_dir is None:
+        jobs = caldav_jobs(team, list(people))
+        if jobs:
+            path = _state_path(config_path, state_path)
+            state = State(path) if path.exists() else None
+            for r in sync_team(team, plan, jobs, state, stamp_for(today), dry_run=True):
+                results[r.person] = (r.target, r.changes, r.failures, r.refused)
+    _show_plan(team, plan, results, people, fmt)
+    if any(failures for _, _, failures, _ in results.values()):
+        raise PartialFailure("some calendars could not be read; see above")
+
+
+def _show_plan(team, plan, results, people, fmt: str) -> None:
     chosen = [p for p in team.people.values() if not people or p.id in people]
     if fmt == "json":
-        doc = {"today": today.isoformat(), "until": plan.until.isoformat(), "people": [],
+        doc = {"today": plan.today.isoformat(), "until": plan.until.isoformat(), "people": [],
                "skipped": [{"what": s.what, "reason": s.reason} for s in plan.skipped]}
         for person in chosen:
-            item = files.get(person.id)
+            target, changes, failures, refused = results.get(person.id, (None, [], [], None))
+            actions = {c.uid: c.action for c in changes}
             doc["people"].append({
-                "id": person.id, "name": person.name, "calendar": person.calendar,
-                "target": item.target.describe() if item else None,
-                "changes": summarize(item.changes) if item else None,
-                "events": [_event_json(e) | {"action": _action(item, e)} for e in plan.for_person(person.id)],
-                "deletes": [c.uid for c in item.changes if c.action == "delete"] if item else [],
+                "id": person.id, "name": person.name, "calendar": person.calendar, "target": target,
+                "changes": summarize(changes), "failures": failures, "refused": refused,
+                "events": [_event_json(e) | {"action": actions.get(e.uid, "planned")}
+                           for e in plan.for_person(person.id)],
+                "deletes": [c.uid for c in changes if c.event is None and c.action == "delete"],
             })
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
-    click.echo(f"Plan for {team.name}, {today} – {plan.until}")
+    click.echo(f"Plan for {team.name}, {plan.today} – {plan.until}")
     for person in chosen:
-        item = files.get(person.id)
-        events = plan.for_person(person.id)
-        where = item.target.describe() if item else f"calendar '{person.calendar}' (use `sync`)"
-        counts = summarize(item.changes) if item else None
-        summary = ", ".join(f"{n} {a}" for a, n in counts.items()) if counts else f"{len(events)} events"
-        click.echo(f"\n{person.name} ({person.id}) → {where}: {summary}")
-        for event in events:
-            click.echo(f"  {_action(item, event):<7} {_when(event)}  {event.kind:<11} {event.title}")
-        for change in item.changes if item else ():
-            if change.action == "delete":
-                click.echo(f"  delete  {change.uid}")
+        target, changes, failures, refused = results.get(person.id, (None, [], [], None))
+        actions = {c.uid: c.action for c in changes}
+        counts = summarize(changes)
+        summary = ", ".join(f"{n} {a}" for a, n in counts.items() if n or a in ("create", "update", "delete", "keep"))
+        click.echo(f"\n{person.name} ({person.id}) → {target or person.calendar}: {summary}")
+        for event in plan.for_person(person.id):
+            click.echo(f"  {actions.get(event.uid, 'planned'):<8} {_when(event)}  {event.kind:<11} {event.title}")
+        for change in changes:
+            if change.event is None:
+                click.echo(f"  {change.action:<8} {change.existing.key or change.uid}")
+        for failure in failures:
+            click.echo(f"  FAILED   {failure}")
+        if refused:
+            click.echo(f"  REFUSED  {refused}")
     for skipped in plan.skipped:
         click.echo(f"\nwarning: {skipped.what}: {skipped.reason}")
-
-
-def _action(item, event: PlannedEvent) -> str:
-    if item is None:
-        return "planned"
-    for change in item.changes:
-        if change.uid == event.uid:
-            return change.action
-    return "planned"
 
 
 def _check_people(team, people) -> None:
@@ -167,6 +203,103 @@ def export(config_path: Path, today: date | None, out_dir: Path | None, people: 
                f"{total['keep']} kept; planned {today} – {plan.until}")
     for skipped in plan.skipped:
         click.echo(f"warning: {skipped.what}: {skipped.reason}", err=True)
+
+
+@cli.command()
+@common
+@click.option("--dry-run", is_flag=True, help="Show what would change (the same as `plan`); write nothing.")
+@click.option("--force-delete", is_flag=True, help="Allow a sync that removes every kalender-sync event of a calendar.")
+@click.option("--person", "people", multiple=True, help="Only this person (repeatable).")
+@click.option("--shard", callback=_parse_shard, metavar="I/N",
+              help="Only the people whose id hashes to shard I of N (1-based), for parallel jobs.")
+@click.option("--format", "fmt", type=click.Choice(["auto", "table", "json"]), default="auto", show_default=True,
+              help="auto: a table on a terminal, a JSON summary otherwise.")
+@_state_option
+def sync(config_path: Path, today: date | None, dry_run: bool, force_delete: bool, people: tuple[str, ...],
+         shard, fmt: str, state_path: Path | None):
+    """Push the plan into each person's CalDAV calendar (owned events only, edits kept)."""
+    team, today = _load(config_path, today)
+    _check_people(team, people)
+    plan = make_plan(team, today)
+    jobs = caldav_jobs(team, list(people), shard)
+    if not jobs:
+        raise UsageError("nobody in this selection has a caldav calendar")
+    path = _state_path(config_path, state_path)
+    state = None if dry_run and not path.exists() else State(path)
+    if fmt == "auto":
+        fmt = "table" if sys.stdout.isatty() else "json"
+    if dry_run:
+        results = sync_team(team, plan, jobs, state, stamp_for(today), dry_run=True)
+        _show_plan(team, plan, {r.person: (r.target, r.changes, r.failures, r.refused) for r in results},
+                   [j.person.id for j in jobs], "json" if fmt == "json" else "table")
+    else:
+        total = len(plan.events)
+        show_bar = sys.stderr.isatty() and total > 50
+        with click.progressbar(length=total, label="syncing", file=sys.stderr) if show_bar else _nullbar() as bar:
+            results = sync_team(team, plan, jobs, state, stamp_for(today), dry_run=False,
+                                force_delete=force_delete, progress=bar.update)
+        _show_results(results, fmt)
+    if any(r.failures or r.refused for r in results):
+        failed = [r.person for r in results if r.failures or r.refused]
+        raise PartialFailure(f"not finished for: {', '.join(failed)}; run sync again to continue")
+
+
+class _nullbar:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n):
+        pass
+
+
+def _show_results(results, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps({"calendars": [
+            {"person": r.person, "target": r.target, "planned": r.planned, "done": r.done,
+             "failures": r.failures, "refused": r.refused, "notes": r.notes} for r in results]},
+            indent=2, ensure_ascii=False))
+        return
+    for r in results:
+        done = ", ".join(f"{n} {a}" for a, n in sorted(r.done.items())) or "nothing to do"
+        click.echo(f"{r.person} → {r.target}: {done}")
+        for note in r.notes:
+            click.echo(f"  note: {note}")
+        for failure in r.failures:
+            click.echo(f"  FAILED: {failure}")
+        if r.refused:
+            click.echo(f"  REFUSED: {r.refused}")
+
+
+@cli.command()
+@common
+@click.option("--person", "people", multiple=True, help="Only this person (repeatable).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@_state_option
+def purge(config_path: Path, today: date | None, people: tuple[str, ...], yes: bool, state_path: Path | None):
+    """Remove every event kalender-sync created from the CalDAV calendars, and nothing else."""
+    team, today = _load(config_path, today)
+    _check_people(team, people)
+    jobs = caldav_jobs(team, list(people))
+    if not jobs:
+        raise UsageError("nobody in this selection has a caldav calendar")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("purge deletes events; pass --yes to confirm when not on a terminal")
+        click.confirm(f"Remove all kalender-sync events from {len(jobs)} calendars?", abort=True)
+    state = State(_state_path(config_path, state_path))
+    results = []
+    for job in jobs:
+        try:
+            results.append(purge_calendar(team, job, state))
+        except KalenderSyncError as exc:
+            from .sync import CalendarResult
+            results.append(CalendarResult(job.person.id, job.url, failures=[str(exc)]))
+    _show_results(results, "table")
+    if any(r.failures for r in results):
+        raise PartialFailure("purge did not finish; run it again")
 
 
 def main(argv: list[str] | None = None) -> int:

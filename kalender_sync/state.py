@@ -17,9 +17,9 @@ from .errors import KalenderSyncError
 
 SCHEMA_VERSION = 1
 
-SYNCED = "synced"               # on the server as we wrote it (ETag known)
-USER_DELETED = "user-deleted"   # we created it, someone removed it: never re-create this occurrence
-CONFLICT = "conflict"           # someone edited it: their version is kept
+# synced: on the server as we wrote it; edited: someone changed it, their version stays;
+# gone: we created it and someone deleted it, never re-created; taken: another event holds the UID.
+from .core.diff import EDITED, GONE, SYNCED, TAKEN  # noqa: E402  (re-exported for callers)
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ class Record:
     sequence: int
     stamp: str
     status: str
+    key: str | None = None
+    end: str | None = None       # ISO date of the event's end: past events are history
 
 
 class StateError(KalenderSyncError):
@@ -56,7 +58,7 @@ class State:
             self.db.execute("""CREATE TABLE IF NOT EXISTS events (
                 calendar TEXT NOT NULL, uid TEXT NOT NULL, href TEXT NOT NULL, etag TEXT,
                 hash TEXT NOT NULL, sequence INTEGER NOT NULL, stamp TEXT NOT NULL,
-                status TEXT NOT NULL, PRIMARY KEY (calendar, uid))""")
+                status TEXT NOT NULL, key TEXT, end_day TEXT, PRIMARY KEY (calendar, uid))""")
             self.db.execute("CREATE INDEX IF NOT EXISTS events_href ON events (calendar, href)")
             self.db.execute("""CREATE TABLE IF NOT EXISTS calendars (
                 calendar TEXT PRIMARY KEY, sync_token TEXT)""")
@@ -78,19 +80,20 @@ class State:
 
     # -- events -------------------------------------------------------------
     def records(self, calendar: str) -> dict[str, Record]:
-        rows = self.db.execute("SELECT calendar, uid, href, etag, hash, sequence, stamp, status "
+        rows = self.db.execute("SELECT calendar, uid, href, etag, hash, sequence, stamp, status, key, end_day "
                                "FROM events WHERE calendar = ?", (calendar,))
         return {row[1]: Record(*row) for row in rows}
 
-    def put(self, record: Record) -> None:
+    def put(self, *records: Record) -> None:
         with self.transaction():
-            self.db.execute("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                            (record.calendar, record.uid, record.href, record.etag, record.hash,
-                             record.sequence, record.stamp, record.status))
+            self.db.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                [(r.calendar, r.uid, r.href, r.etag, r.hash, r.sequence, r.stamp,
+                                  r.status, r.key, r.end) for r in records])
 
-    def forget(self, calendar: str, uid: str) -> None:
+    def forget(self, calendar: str, *uids: str) -> None:
         with self.transaction():
-            self.db.execute("DELETE FROM events WHERE calendar = ? AND uid = ?", (calendar, uid))
+            self.db.executemany("DELETE FROM events WHERE calendar = ? AND uid = ?",
+                                [(calendar, uid) for uid in uids])
 
     # -- sync tokens ---------------------------------------------------------
     def sync_token(self, calendar: str) -> str | None:

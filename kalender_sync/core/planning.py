@@ -211,8 +211,12 @@ def contact_status(team: Team, agreement: ContactAgreement) -> ContactStatus:
     return ContactStatus(agreement, None, _NEVER_ANCHOR, False)
 
 
-def _anchors(status: ContactStatus, every: Interval, today: date, until: date, ahead: int) -> list[tuple[int, date]]:
-    """Reminder anchors: the due date, then one every `every` until a contact is logged."""
+def _anchors(status: ContactStatus, every: Interval, today: date, until: date) -> list[tuple[int, date]]:
+    """Reminder anchors: the due date, then one every `every` until a contact is logged.
+
+    All anchors in a fixed date window take part in the spreading, not "the next few":
+    a count would shift with `today` and move other people's reminders with it.
+    """
     start = today - _LOOKBACK
     result: list[tuple[int, date]] = []
     k = 0
@@ -220,7 +224,7 @@ def _anchors(status: ContactStatus, every: Interval, today: date, until: date, a
         # Jump close to the window without walking years of fortnights one by one.
         step_days = (every.after(status.due) - status.due).days
         k = max(0, ((start - status.due).days // max(step_days, 1)) - 1)
-    while len(result) < ahead + 4:
+    while True:
         anchor = status.due if k == 0 else every.after(status.due, k)
         if anchor >= until:
             break
@@ -242,7 +246,7 @@ def _plan_contacts(team: Team, work: WorkCalendar, result: Plan, busy: Busy) -> 
         wanted = []
         for agreement in agreements:
             status = contact_status(team, agreement)
-            for nudge, anchor in _anchors(status, settings.overdue_every, result.today, result.until, settings.ahead):
+            for nudge, anchor in _anchors(status, settings.overdue_every, result.today, result.until):
                 wanted.append((anchor, agreement.id, nudge, status))
         # Dates agreed in a conversation are placed first, so the computed ones move around
         # them and never the other way round.

@@ -1,0 +1,286 @@
+"""CalDAV sync against real Radicale and Xandikos: the contract every server must pass."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar, Event
+
+from kalender_sync.apply import stamp_for
+from kalender_sync.core.config import load_team
+from kalender_sync.core.planning import plan
+from kalender_sync.state import State
+from kalender_sync.sync import caldav_jobs, purge_calendar, shard_of, sync_team
+from kalender_sync.targets.caldav import CalDAVCalendar, RequestLog, RetryPolicy
+
+pytestmark = pytest.mark.integration
+
+PASSWORD_ENV = "KS_TEST_CALDAV_PASSWORD"
+SATURDAY = date(2026, 11, 28)   # no events on a weekend: a day later nothing is due to change
+FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05)
+
+
+class Team:
+    """A generated team whose people each have a fresh calendar on the server under test."""
+
+    def __init__(self, server, tmp_path: Path, contacts_per_person: int = 7,
+                 people=("anna", "bram", "carla", "daan", "eva", "fatima", "gijs", "hanna", "ilse", "joost")):
+        self.server = server
+        self.tmp = tmp_path
+        run = uuid.uuid4().hex[:6]
+        self.urls = {}
+        for person in people:
+            calendar = server.principal.make_calendar(name=f"ks {person}", cal_id=f"ks{run}-{person}")
+            url = str(calendar.url)
+            self.urls[person] = url if url.endswith("/") else url + "/"
+        home = self.urls[people[0]].rstrip("/").rsplit("/", 1)[0] + "/"
+        self.people = people
+        self.template = f"{home}ks{run}-{{person}}/"
+        self.contacts_per_person = contacts_per_person
+        self.path = tmp_path / "team.yaml"
+        self.state_path = tmp_path / "state.sqlite"
+        os.environ[PASSWORD_ENV] = "not-a-secret"
+        self.write()
+
+    def yaml(self, contacts_per_person: int | None = None, extra: str = "") -> str:
+        count = self.contacts_per_person if contacts_per_person is None else contacts_per_person
+        people = "\n".join(f"  {p}: {{name: {p.title()}, calendar: dav}}" for p in self.people)
+        intervals = ["3 months", "4 months", "6 months", "1 year"]
+        contacts = "\n".join(
+            f"  - {{owner: {p}, with: Contact {p} {i}, every: {intervals[i % 4]}, "
+            f"last: {(date(2026, 1, 5) + timedelta(days=(i * 47 + len(p) * 13) % 330)).isoformat()}}}"
+            for p in self.people for i in range(count))
+        return textwrap.dedent(f"""\
+            version: 1
+            team: Sync test
+            timezone: Europe/Amsterdam
+            language: nl
+            reminders: {{ahead: 2}}
+            calendars:
+              dav: {{caldav: "{self.template}", username: alice, password_env: {PASSWORD_ENV}}}
+            people:
+            """) + people + "\ncontacts:\n" + (contacts or "  []") + "\n" + textwrap.dedent("""\
+            sessions:
+              - {name: Bel-uurtje, every: month, participants: all, prefer: {weekday: thu, start: "14:00"}}
+            """) + extra
+
+    def write(self, **kwargs) -> None:
+        self.path.write_text(self.yaml(**kwargs), encoding="utf-8")
+
+    def load(self):
+        return load_team(self.path.read_text(encoding="utf-8"), str(self.path))
+
+    def sync(self, today: date = SATURDAY, *, state: bool = True, force_delete: bool = False, dry_run=False):
+        team = self.load()
+        log = RequestLog()
+        the_plan = plan(team, today)
+        db = State(self.state_path) if state else None
+        try:
+            results = sync_team(team, the_plan, caldav_jobs(team), db, stamp_for(today), dry_run=dry_run,
+                                force_delete=force_delete, log=log, retry=FAST)
+        finally:
+            if db is not None:
+                db.close()
+        return the_plan, results, log
+
+    def objects(self, person: str) -> dict[str, tuple[str, bytes]]:
+        """href -> (etag, body) of everything in a person's calendar, read raw."""
+        result = {}
+        listing = CalDAVCalendar(self.urls[person], "alice", "not-a-secret").listing(None)
+        for item in listing.changed:
+            reply = self.server.request("GET", item.href)
+            assert reply.status == 200, item.href
+            result[item.href] = (reply.headers.get("etag"), reply.body)
+        return result
+
+    def uids(self, person: str) -> list[str]:
+        uids = []
+        for _, body in self.objects(person).values():
+            for event in Calendar.from_ical(body).walk("VEVENT"):
+                uids.append(str(event["uid"]))
+        return uids
+
+
+@pytest.fixture
+def team(caldav_server, tmp_path):
+    return Team(caldav_server, tmp_path)
+
+
+def foreign_event(index: int, spoof: bool) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", "-//someone else//EN")
+    calendar.add("version", "2.0")
+    event = Event()
+    event.add("uid", f"foreign-{index}-{uuid.uuid4().hex}@example.org")
+    event.add("dtstamp", datetime(2026, 11, 1, tzinfo=timezone.utc))
+    event.add("dtstart", datetime(2026, 12, 1 + index % 20, 9 + index % 8, tzinfo=timezone.utc))
+    event.add("dtend", datetime(2026, 12, 1 + index % 20, 10 + index % 8, tzinfo=timezone.utc))
+    event.add("summary", f"Klantafspraak {index}")
+    if spoof:
+        # Someone copied our marker, but the UID is not the one derived from it.
+        event.add("x-kalender-sync-key", f"contact/anna/contact-anna-{index}/2026-12-01/0")
+        event.add("x-kalender-sync-hash", "0" * 32)
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def done(results, action: str) -> int:
+    return sum(r.done.get(action, 0) for r in results)
+
+
+def test_first_sync_creates_everything_and_a_second_sync_writes_nothing(team):
+    the_plan, results, log = team.sync()
+    assert not [f for r in results for f in r.failures]
+    assert len(the_plan.events) >= 200
+    assert done(results, "create") == len(the_plan.events) == log.counts["PUT"]
+    for person in team.people:
+        uids = team.uids(person)
+        assert sorted(uids) == sorted(e.uid for e in the_plan.for_person(person))
+    _, again, log2 = team.sync()
+    assert log2.writes == 0 and done(again, "keep") == len(the_plan.events)
+    assert log2.counts == {"REPORT": len(team.people)}   # one sync-collection REPORT per calendar
+    _, next_day, log3 = team.sync(SATURDAY + timedelta(days=1))
+    assert log3.writes == 0, next_day
+
+
+def test_foreign_events_are_never_touched(team):
+    hrefs = {}
+    for index in range(25):
+        href = team.urls["anna"] + f"foreign-{index}.ics"
+        reply = team.server.request("PUT", href, foreign_event(index, spoof=index % 5 == 0),
+                                    {"If-None-Match": "*", "Content-Type": "text/calendar"})
+        assert reply.status in (201, 204)
+        hrefs[href] = reply.headers.get("etag")
+    before = {h: v for h, v in team.objects("anna").items() if h in hrefs}
+    assert len(before) == 25
+    team.sync()
+    team.write(contacts_per_person=10)           # a re-plan that deletes many of our events
+    _, results, _ = team.sync(force_delete=True)
+    assert done(results, "delete") > 0
+    team_model = team.load()
+    db = State(team.state_path)
+    for job in caldav_jobs(team_model):
+        purged = purge_calendar(team_model, job, db)
+        assert not purged.failures, purged.failures
+    after = team.objects("anna")
+    assert {h: after[h] for h in hrefs} == before      # byte- and ETag-identical
+    assert set(after) == set(hrefs)                    # and everything of ours is gone
+
+
+def test_user_edits_survive_and_deleted_events_are_not_recreated(team):
+    the_plan, _, _ = team.sync()
+    objects = team.objects("anna")
+    edited = {}
+    for href, (etag, body) in list(objects.items())[:10]:
+        calendar = Calendar.from_ical(body)
+        event = calendar.walk("VEVENT")[0]
+        event["summary"] = "Verzet: " + str(event["summary"])
+        start = event.decoded("dtstart")
+        event["dtstart"].dt = start + timedelta(hours=1) if isinstance(start, datetime) else start
+        new_body = calendar.to_ical()
+        reply = team.server.request("PUT", href, new_body, {"If-Match": etag, "Content-Type": "text/calendar"})
+        assert reply.status in (200, 204), reply
+        edited[href] = team.server.request("GET", href).body
+    deleted_href, (deleted_etag, _) = list(objects.items())[10]
+    assert team.server.request("DELETE", deleted_href, headers={"If-Match": deleted_etag}).status in (200, 204)
+    # A change in the config that touches every event's description: edited ones must stay.
+    team.path.write_text(team.path.read_text().replace("team: Sync test", "team: Sync test"), encoding="utf-8")
+    _, results, log = team.sync()
+    after = team.objects("anna")
+    for href, body in edited.items():
+        assert after[href][1] == body
+    assert deleted_href not in after
+    assert log.writes == 0
+    assert done(results, "conflict") == 10 and done(results, "skip") == 1
+
+
+def test_a_changed_source_updates_with_if_match_and_a_higher_sequence(team):
+    team.sync()
+    team.path.write_text(team.path.read_text().replace('start: "14:00"', 'start: "15:00"'), encoding="utf-8")
+    the_plan, results, log = team.sync()
+    sessions = [e for e in the_plan.events if e.kind == "session"]
+    assert done(results, "update") == len(sessions) == log.counts["PUT"]
+    bodies = [Calendar.from_ical(b).walk("VEVENT")[0] for _, b in team.objects("anna").values()]
+    moved = [e for e in bodies if str(e["summary"]) == "Bel-uurtje"]
+    assert moved and all(e.decoded("dtstart").hour == 15 and int(e["sequence"]) == 1 for e in moved)
+
+
+def test_a_lost_status_database_causes_no_duplicates_and_no_writes(team):
+    the_plan, _, _ = team.sync()
+    team.state_path.unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(str(team.state_path) + suffix).unlink(missing_ok=True)
+    _, results, log = team.sync()
+    assert log.writes == 0 and done(results, "keep") == len(the_plan.events)
+    uids = [uid for person in team.people for uid in team.uids(person)]
+    assert len(uids) == len(set(uids)) == len(the_plan.events)
+
+
+def test_a_plan_that_deletes_everything_is_refused_without_force(team):
+    team.sync()
+    team.write(contacts_per_person=0, extra="")
+    text = team.path.read_text().split("sessions:")[0]
+    team.path.write_text(text, encoding="utf-8")
+    _, results, log = team.sync()
+    assert all(r.refused for r in results) and log.writes == 0
+    _, results, log = team.sync(force_delete=True)
+    assert log.counts["DELETE"] > 0 and not any(r.refused for r in results)
+    assert team.uids("anna") == []
+
+
+def test_dry_run_equals_plan_and_writes_nothing(team):
+    team.sync()
+    team.path.write_text(team.path.read_text().replace('start: "14:00"', 'start: "15:00"'), encoding="utf-8")
+    env = dict(os.environ, PYTHONUTF8="1")
+    common = ["--config", str(team.path), "--today", SATURDAY.isoformat(), "--state", str(team.state_path)]
+    planned = subprocess.run([sys.executable, "-m", "kalender_sync", "plan", "--format", "json", *common],
+                             capture_output=True, text=True, env=env)
+    dry = subprocess.run([sys.executable, "-m", "kalender_sync", "sync", "--dry-run", "--format", "json", *common],
+                         capture_output=True, text=True, env=env)
+    assert planned.returncode == dry.returncode == 0, planned.stderr + dry.stderr
+    assert json.loads(planned.stdout)["people"] == json.loads(dry.stdout)["people"]
+    counts = {p["id"]: p["changes"] for p in json.loads(planned.stdout)["people"]}
+    assert all(c["update"] == 12 for c in counts.values())
+    real = subprocess.run([sys.executable, "-m", "kalender_sync", "sync", *common], capture_output=True,
+                          text=True, env=env)
+    assert real.returncode == 0, real.stderr
+    summary = json.loads(real.stdout)      # not a terminal: a JSON summary
+    assert all(c["done"].get("update") == 12 for c in summary["calendars"])
+    assert "not-a-secret" not in planned.stdout + dry.stdout + real.stdout + real.stderr
+
+
+def test_shards_split_the_people_without_overlap(team):
+    model = team.load()
+    everyone = {j.person.id for j in caldav_jobs(model)}
+    parts = [{j.person.id for j in caldav_jobs(model, shard=(i, 3))} for i in (1, 2, 3)]
+    assert set().union(*parts) == everyone
+    assert sum(len(p) for p in parts) == len(everyone)
+    assert all(shard_of(p, 3) == i for i, part in zip((1, 2, 3), parts) for p in part)
+
+
+def test_the_password_never_reaches_the_state_database(team):
+    team.sync()
+    assert b"not-a-secret" not in team.state_path.read_bytes()
+
+
+def test_every_write_carries_a_precondition_on_strict_radicale(strict_radicale, tmp_path):
+    """Radicale with strict_preconditions answers 412 to any overwrite without If-Match."""
+    team = Team(strict_radicale, tmp_path, people=("anna", "bram"))
+    _, first, _ = team.sync()
+    team.path.write_text(team.path.read_text().replace('start: "14:00"', 'start: "15:00"'), encoding="utf-8")
+    _, second, log = team.sync()
+    team.write(contacts_per_person=3)
+    _, third, log3 = team.sync()
+    for results in (first, second, third):
+        assert not [f for r in results for f in r.failures]
+    assert done(second, "update") == 24 and log.counts["PUT"] == 24
+    assert done(third, "delete") > 0 and log3.counts["DELETE"] == done(third, "delete")
+    # No 412 was met and repaired by a re-read (GET): every write was right the first time.
+    assert "GET" not in log.counts and "GET" not in log3.counts
