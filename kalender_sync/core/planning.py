@@ -248,9 +248,10 @@ def _plan_contacts(team: Team, work: WorkCalendar, result: Plan, busy: Busy) -> 
             status = contact_status(team, agreement)
             for nudge, anchor in _anchors(status, settings.overdue_every, result.today, result.until):
                 wanted.append((anchor, agreement.id, nudge, status))
-        # Dates agreed in a conversation are placed first, so the computed ones move around
-        # them and never the other way round.
-        wanted.sort(key=lambda w: (not (w[3].explicit and w[2] == 0), w[0], w[1], w[2]))
+        # Dates agreed in a conversation are placed first, then due dates, then re-reminders
+        # of overdue contacts: the later kinds move around the earlier ones, never the
+        # other way round, so a nagging backlog cannot push a due reminder away.
+        wanted.sort(key=lambda w: (not (w[3].explicit and w[2] == 0), w[2] > 0, w[0], w[1], w[2]))
         per_week: dict[tuple[int, int], int] = defaultdict(int)
         taken_days: set[date] = set()
         shown: dict[str, int] = defaultdict(int)
