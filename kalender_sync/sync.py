@@ -328,11 +328,12 @@ def open_target(team: Team, job: Job, log=None, timeout: float = 30, retry=None)
 
 
 def sync_team(team: Team, plan: Plan, jobs: list[Job], state: State | None, stamp: datetime, *,
-              dry_run: bool, force_delete: bool = False, log=None, retry=None, progress=None) -> list[CalendarResult]:
+              dry_run: bool, force_delete: bool = False, log=None, retry=None, progress=None,
+              timeout: float = 30) -> list[CalendarResult]:
     results = []
     for job in jobs:
         try:
-            target = open_target(team, job, log=log, retry=retry)
+            target = open_target(team, job, log=log, retry=retry, timeout=timeout)
         except TargetError as exc:
             results.append(CalendarResult(job.person.id, job.url, failures=[str(exc)]))
             continue
