@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date, datetime
 from functools import wraps
@@ -14,7 +15,7 @@ from .apply import ics_targets, prepare_files, write_files
 from .core.diff import ACTIONS, summarize
 from .core.model import WEEKDAYS
 from .core.planning import PlannedEvent, plan as make_plan
-from .errors import EXIT_FAILURE, KalenderSyncError, PartialFailure, UsageError
+from .errors import EXIT_FAILURE, EXIT_PARTIAL, KalenderSyncError, PartialFailure, UsageError
 from .loading import load
 from .state import State
 from .sync import caldav_jobs, purge_calendar, sync_team
@@ -316,6 +317,15 @@ def main(argv: list[str] | None = None) -> int:
     except KalenderSyncError as exc:
         click.echo(f"error: {exc}" if "\n" not in str(exc) else f"error: {exc.args[0]}:\n{exc}", err=True)
         return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("interrupted; run the same command again to continue", err=True)
+        return EXIT_PARTIAL
+    except Exception as exc:  # a bug: say so plainly; the traceback only on request
+        if os.environ.get("KALENDER_SYNC_DEBUG"):
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (set KALENDER_SYNC_DEBUG=1 for a traceback)",
+                   err=True)
+        return EXIT_FAILURE
     return 0
 
 
