@@ -331,3 +331,7 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+# Commands of the other features live in their own modules and attach to `cli` on import.
+from . import cli_feed, cli_mail, cli_report  # noqa: E402,F401

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo, available_timezones
 from ..errors import ConfigError, Problem
 from . import yamltree
 from .durations import Interval, parse_interval, parse_length
-from .model import (WEEKDAYS, Aftercare, Calendar, ContactAgreement, NetworkMeeting, Person,
-                    ReminderSettings, SessionSeries, Team, WorkingHours)
+from .model import (WEEKDAYS, Aftercare, Calendar, ContactAgreement, FeedSettings, MailSettings,
+                    NetworkMeeting, Person, ReminderSettings, SessionSeries, Team, WorkingHours)
 from .yamltree import Mapping, Node, Rejected, Scalar, Sequence
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
@@ -36,7 +36,11 @@ _KEYS = {
     "top": {"version": True, "team": False, "timezone": True, "language": False, "horizon": False,
             "working_hours": False, "holidays": False, "reminders": False, "people": True,
             "calendars": True, "contacts": False, "projects": False, "sessions": False,
-            "meetings": False},
+            "meetings": False, "mail": False, "feed": False},
+    "mail": {"organizer": True, "organizer_name": False, "smtp_host": True, "smtp_port": False,
+             "security": False, "username": False, "password_env": False, "keyring": False,
+             "password": False, "invite": False},
+    "feed": {"base_url": False, "listen": False, "refresh": False},
     "working_hours": {"days": True, "start": True, "end": True},
     "reminders": {"max_per_week": False, "overdue_every": False, "at": False, "ahead": False,
                   "alarm": False},
@@ -302,12 +306,14 @@ def _read_team(r: _Reader, tree: Node) -> Team | None:
                           lambda f, p, n: _read_meeting(r, f, p, n, refs, tz))
     for kind, items in (("projects", projects), ("sessions", sessions), ("meetings", meetings)):
         _check_unique_ids(r, kind, items)
+    mail = _read_mail(r, _get(top, "mail"), team_name)
+    feed = _read_feed(r, _get(top, "feed"), team_name)
     if r.problems:
         return None
     return Team(name=team_name, timezone=tz, language=language, horizon=horizon,
                 holiday_country=country, holiday_subdivision=subdivision, reminders=reminders,
                 people=people, calendars=calendars, contacts=tuple(contacts), projects=tuple(projects),
-                sessions=tuple(sessions), meetings=tuple(meetings), source=r.filename)
+                sessions=tuple(sessions), meetings=tuple(meetings), source=r.filename, mail=mail, feed=feed)
 
 
 def _check_unique_ids(r: _Reader, kind: str, items) -> None:
@@ -797,3 +803,85 @@ def _relative(r: _Reader, fields: dict, key: str, path: str, word: str):
     except ValueError as exc:
         r.bad(node, f"{path}.{key}", f"{exc} {word} the meeting")
         return False
+
+
+def _read_mail(r: _Reader, node: Node | None, team_name: str) -> MailSettings | None:
+    if node is None:
+        return None
+    fields = r.mapping(node, "mail", "mail")
+    if fields is None:
+        return None
+    if "password" in fields:
+        r.problem(fields["password"][0], "mail.password",
+                  "a password must not be written in the config; use password_env or keyring")
+    organizer = r.text(_get(fields, "organizer"), "mail.organizer") if "organizer" in fields else None
+    if organizer and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", organizer):
+        r.bad(_get(fields, "organizer"), "mail.organizer", "not an e-mail address")
+        organizer = None
+    host = r.text(_get(fields, "smtp_host"), "mail.smtp_host") if "smtp_host" in fields else None
+    security = "starttls"
+    if "security" in fields:
+        security = r.choice(_get(fields, "security"), "mail.security", ("starttls", "ssl", "none")) or security
+    port = {"starttls": 587, "ssl": 465, "none": 25}[security]
+    if "smtp_port" in fields:
+        port = r.integer(_get(fields, "smtp_port"), "mail.smtp_port", 1, 65535) or port
+    password_env = None
+    if "password_env" in fields:
+        password_env = r.text(_get(fields, "password_env"), "mail.password_env")
+        if password_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", password_env):
+            r.problem(fields["password_env"][0], "mail.password_env",
+                      "expected the name of an environment variable, not a password")
+            password_env = None
+    kinds = ("session", "aftercare", "meeting")
+    if "invite" in fields:
+        items = r.sequence(_get(fields, "invite"), "mail.invite") or []
+        chosen = []
+        for index, item in enumerate(items):
+            kind = r.choice(item, f"mail.invite[{index}]", kinds)
+            if kind:
+                chosen.append(kind)
+        kinds = tuple(chosen)
+    if not (organizer and host):
+        return None
+    return MailSettings(organizer, _optional_text(r, fields, "organizer_name", "mail") or team_name, host, port,
+                        security, _optional_text(r, fields, "username", "mail"), password_env,
+                        _optional_text(r, fields, "keyring", "mail"), kinds)
+
+
+def _read_feed(r: _Reader, node: Node | None, team_name: str) -> FeedSettings:
+    if node is None:
+        return FeedSettings(name=team_name)
+    fields = r.mapping(node, "feed", "feed")
+    if fields is None:
+        return FeedSettings(name=team_name)
+    base_url = None
+    if "base_url" in fields:
+        base_url = r.text(_get(fields, "base_url"), "feed.base_url")
+        if base_url and not re.match(r"^https?://[^/\s@]+", base_url):
+            r.bad(_get(fields, "base_url"), "feed.base_url", "expected an https:// URL")
+            base_url = None
+    host, port = "127.0.0.1", 8080
+    if "listen" in fields:
+        text = r.text(_get(fields, "listen"), "feed.listen")
+        match = re.fullmatch(r"(?:(\[[0-9a-fA-F:]+\]|[0-9.]+|[A-Za-z0-9.-]+):)?(\d{1,5})", text or "")
+        if text and (not match or not 0 < int(match.group(2)) < 65536):
+            r.bad(_get(fields, "listen"), "feed.listen", "expected HOST:PORT, e.g. 127.0.0.1:8080")
+        elif match:
+            host, port = (match.group(1) or host).strip("[]"), int(match.group(2))
+    refresh = timedelta(hours=12)
+    if "refresh" in fields:
+        node = _get(fields, "refresh")
+        text = r.text(node, "feed.refresh")
+        if text is not None:
+            try:
+                refresh = parse_length(text)              # '6h', '30m'
+            except ValueError:
+                try:
+                    interval = parse_interval(text)       # '1 day', '1 week'
+                except ValueError:
+                    interval = None
+                if interval is None or interval.unit not in ("days", "weeks"):
+                    r.bad(node, "feed.refresh", "expected a refresh interval such as '12h', '1 day' or '1 week'")
+                else:
+                    refresh = timedelta(days=interval.count * (7 if interval.unit == "weeks" else 1))
+    return FeedSettings(base_url.rstrip("/") if base_url else None, host, port, refresh, team_name)

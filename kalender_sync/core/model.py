@@ -142,6 +142,32 @@ class LoggedContact:
 
 
 @dataclass(frozen=True)
+class MailSettings:
+    """E-mail invitations (iMIP) for group events; the password comes from env or keyring."""
+
+    organizer_email: str
+    organizer_name: str
+    smtp_host: str
+    smtp_port: int
+    security: str                      # starttls | ssl | none
+    username: str | None = None
+    password_env: str | None = None
+    keyring: str | None = None
+    kinds: tuple[str, ...] = ("session", "aftercare", "meeting")
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """The subscribable ICS feed server."""
+
+    base_url: str | None = None        # public URL the feeds are reached at (https://...)
+    host: str = "127.0.0.1"
+    port: int = 8080
+    refresh: timedelta = timedelta(hours=12)
+    name: str | None = None
+
+
+@dataclass(frozen=True)
 class Team:
     name: str
     timezone: ZoneInfo
@@ -158,3 +184,5 @@ class Team:
     meetings: tuple[NetworkMeeting, ...] = ()
     source: str = ""
     log: tuple[LoggedContact, ...] = field(default=())
+    mail: MailSettings | None = None
+    feed: FeedSettings = FeedSettings()
