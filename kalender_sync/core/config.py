@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from ..errors import ConfigError, Problem
 from . import yamltree
+from .gcpause import paused_gc
 from .durations import Interval, parse_interval, parse_length
 from .model import (WEEKDAYS, Aftercare, Calendar, ContactAgreement, FeedSettings, MailSettings,
                     NetworkMeeting, Person, ReminderSettings, SessionSeries, Team, WorkingHours)
@@ -240,12 +241,13 @@ class _Reader:
 
 def load_team(text: str, filename: str = "config.yaml") -> Team:
     """Parse and validate a team config. Raises ConfigError listing every problem."""
-    tree, problems = yamltree.parse(text, filename)
-    reader = _Reader(filename)
-    reader.problems.extend(problems)
-    team = None
-    if tree is not None:
-        team = _read_team(reader, tree)
+    with paused_gc():
+        tree, problems = yamltree.parse(text, filename)
+        reader = _Reader(filename)
+        reader.problems.extend(problems)
+        team = None
+        if tree is not None:
+            team = _read_team(reader, tree)
     if reader.problems or team is None:
         raise ConfigError(reader.problems)
     return team

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 
 from . import texts
+from .gcpause import paused_gc
 from .durations import Interval
 from .model import (Aftercare, ContactAgreement, NetworkMeeting, Person, SessionSeries, Team,
                     WorkingHours)
@@ -92,7 +93,7 @@ class WorkCalendar:
     def is_holiday(self, day: date) -> bool:
         if not self.team.holiday_country:
             return False
-        return day in _holidays(self.team.holiday_country, self.team.holiday_subdivision, day.year)
+        return day in _holiday_dates(self.team.holiday_country, self.team.holiday_subdivision, day.year)
 
     def holiday_name(self, day: date) -> str | None:
         if not self.team.holiday_country:
@@ -130,18 +131,18 @@ class WorkCalendar:
                   allowed=lambda d: True, busy: list[tuple[datetime, datetime]] = ()) -> datetime | None:
         """The first slot from `day` on. The preferred time on a later day beats another time
         of day, up to a week later: people plan around a familiar time."""
+        for offset in range(7):
+            candidate = day + timedelta(days=offset)
+            if allowed(candidate):
+                moment = self.slot(candidate, people, preferred, length, busy, only_preferred=True)
+                if moment is not None:
+                    return moment
         for offset in range(_SEARCH_DAYS):
             candidate = day + timedelta(days=offset)
-            if not allowed(candidate):
-                continue
-            moment = self.slot(candidate, people, preferred, length, busy, only_preferred=offset < 7)
-            if moment is None and offset < 7:
-                ahead = [day + timedelta(days=o) for o in range(offset + 1, 7)]
-                if any(allowed(d) and self.slot(d, people, preferred, length, busy, True) for d in ahead):
-                    continue
+            if allowed(candidate):
                 moment = self.slot(candidate, people, preferred, length, busy)
-            if moment is not None:
-                return moment
+                if moment is not None:
+                    return moment
         return None
 
     def next_working_day(self, day: date, people: list[Person], step: int = 1) -> date | None:
@@ -158,6 +159,11 @@ def _holidays(country: str, subdivision: str | None, year: int):
     return holidays.country_holidays(country, subdiv=subdivision, years=[year], language="en_US")
 
 
+@lru_cache(maxsize=64)
+def _holiday_dates(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+    return frozenset(_holidays(country, subdivision, year))
+
+
 Busy = dict[str, list[tuple[datetime, datetime]]]
 
 
@@ -165,12 +171,13 @@ def plan(team: Team, today: date, busy: Busy | None = None) -> Plan:
     """All events each person should have in [today, today + horizon)."""
     result = Plan(today=today, until=team.horizon.after(today))
     work = WorkCalendar(team)
-    _plan_aftercare(team, work, result)
-    _plan_sessions(team, work, result, busy or {})
-    _plan_meetings(team, work, result)
-    # Contact reminders last: they are the flexible ones and go around the rest.
-    _plan_contacts(team, work, result, busy or {})
-    result.events.sort(key=lambda e: (e.person, _sort_moment(e.start), e.key))
+    with paused_gc():
+        _plan_aftercare(team, work, result)
+        _plan_sessions(team, work, result, busy or {})
+        _plan_meetings(team, work, result)
+        # Contact reminders last: they are the flexible ones and go around the rest.
+        _plan_contacts(team, work, result, busy or {})
+        result.events.sort(key=lambda e: (e.person, _sort_moment(e.start), e.key))
     return result
 
 
@@ -211,22 +218,27 @@ def contact_status(team: Team, agreement: ContactAgreement) -> ContactStatus:
     return ContactStatus(agreement, None, _NEVER_ANCHOR, False)
 
 
-def _anchors(status: ContactStatus, every: Interval, today: date, until: date) -> list[tuple[int, date]]:
+def _anchors(status: ContactStatus, every: Interval, today: date, until: date,
+             nudges_until: date) -> list[tuple[int, date]]:
     """Reminder anchors: the due date, then one every `every` until a contact is logged.
 
-    All anchors in a fixed date window take part in the spreading, not "the next few":
-    a count would shift with `today` and move other people's reminders with it.
+    Anchors come from fixed date windows, not "the next few": a count would shift with
+    `today` and move other reminders with it. Re-reminders further ahead than the
+    calendar shows are left out; they are placed after everything else, so leaving them
+    out moves nothing that is shown.
     """
     start = today - _LOOKBACK
     result: list[tuple[int, date]] = []
-    k = 0
+    if start <= status.due < until:
+        result.append((0, status.due))
+    k = 1
     if status.due < start:
         # Jump close to the window without walking years of fortnights one by one.
         step_days = (every.after(status.due) - status.due).days
-        k = max(0, ((start - status.due).days // max(step_days, 1)) - 1)
+        k = max(1, ((start - status.due).days // max(step_days, 1)) - 1)
     while True:
-        anchor = status.due if k == 0 else every.after(status.due, k)
-        if anchor >= until:
+        anchor = every.after(status.due, k)
+        if anchor >= min(until, nudges_until):
             break
         if anchor >= start:
             result.append((k, anchor))
@@ -239,14 +251,19 @@ def _plan_contacts(team: Team, work: WorkCalendar, result: Plan, busy: Busy) -> 
     by_owner: dict[str, list[ContactAgreement]] = defaultdict(list)
     for agreement in team.contacts:
         by_owner[agreement.owner].append(agreement)
+    nudges_until = settings.overdue_every.after(result.today, settings.ahead + 1) + timedelta(weeks=2)
+    timed: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for event in result.events:
+        if not event.all_day:
+            timed[event.person].append((event.start, event.end))
     for owner, agreements in sorted(by_owner.items()):
         person = team.people[owner]
-        taken = [(e.start, e.end) for e in result.events if e.person == owner and not e.all_day]
+        taken = list(timed.get(owner, ()))
         taken += busy.get(owner, [])
         wanted = []
         for agreement in agreements:
             status = contact_status(team, agreement)
-            for nudge, anchor in _anchors(status, settings.overdue_every, result.today, result.until):
+            for nudge, anchor in _anchors(status, settings.overdue_every, result.today, result.until, nudges_until):
                 wanted.append((anchor, agreement.id, nudge, status))
         # Dates agreed in a conversation are placed first, then due dates, then re-reminders
         # of overdue contacts: the later kinds move around the earlier ones, never the

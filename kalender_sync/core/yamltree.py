@@ -21,15 +21,51 @@ _NULL = "tag:yaml.org,2002:null"
 _INT = "tag:yaml.org,2002:int"
 _BOOL = "tag:yaml.org,2002:bool"
 _FLOAT = "tag:yaml.org,2002:float"
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# YAML 1.1's implicit scalar types, as PyYAML's resolver knows them, in one pattern each:
+# PyYAML tries a list of regexes per scalar, which dominated loading a 10,000-person team.
+_IMPLICIT = [
+    ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$")),
+    ("tag:yaml.org,2002:bool", re.compile(r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")),
+    ("tag:yaml.org,2002:int", re.compile(
+        r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$")),
+    ("tag:yaml.org,2002:float", re.compile(
+        r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+        r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")),
+    ("tag:yaml.org,2002:timestamp", re.compile(
+        r"^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
+        r"(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$")),
+    ("tag:yaml.org,2002:merge", re.compile(r"^<<$")),
+]
+_QUICK_STR = re.compile(r"^[A-Za-z_][^:]*$")   # starts with a letter, no colon: never one of the above
+
+
+class _Loader(_BASE_LOADER):
+    """libyaml's composer when PyYAML has it, with a one-pass resolver for plain scalars."""
+
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode and implicit[0]:
+            if _QUICK_STR.match(value) and value not in _WORDS:
+                return _STR
+            for tag, pattern in _IMPLICIT:
+                if pattern.match(value):
+                    return tag
+            return _STR
+        return super().resolve(kind, value, implicit)
+
+
+_WORDS = {"yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
+          "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL"}
+_LOADER = _Loader
 _SAFE_SCALAR_TAGS = {_STR, _NULL, _INT, _BOOL, _FLOAT, "tag:yaml.org,2002:timestamp"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     line: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Scalar(Node):
     text: str
     tag: str
@@ -56,18 +92,18 @@ class Scalar(Node):
         return None if self.is_null else self.text
 
 
-@dataclass
+@dataclass(slots=True)
 class Mapping(Node):
     # key -> (line of the key, value node); insertion order kept
     items: dict[str, tuple[int, Node]] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class Sequence(Node):
     items: list[Node] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Rejected(Node):
     """A value with a forbidden tag: already reported, so readers say nothing more about it."""
 
@@ -86,17 +122,15 @@ def parse(text: str, filename: str) -> tuple[Node | None, list[Problem]]:
     """Parse one YAML document. Returns (tree, problems); tree is None if unreadable."""
     problems: list[Problem] = []
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        what = str(exc.problem or exc.context)
-        if exc.context and exc.problem and exc.context_mark is not None:
-            # "while parsing a flow mapping" -> "(in the flow mapping that starts on line 17)"
-            where = str(exc.context).replace("while parsing ", "").replace("while scanning ", "")
-            where = re.sub(r"^an? ", "", where)
-            what += f" (in the {where} that starts on line {exc.context_mark.line + 1})"
-        return None, [Problem(filename, line, "", f"not valid YAML: {what}")]
+        nodes = list(yaml.compose_all(text, Loader=_LOADER))
+    except yaml.MarkedYAMLError:
+        # Parse again with the pure-Python parser for its message: libyaml words its errors
+        # differently, and the same file should get the same message on every machine.
+        try:
+            list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        except yaml.MarkedYAMLError as exc:
+            return None, [_syntax_problem(exc, filename)]
+        raise  # pragma: no cover - both parsers disagree on validity: a PyYAML bug
     except yaml.YAMLError as exc:  # pragma: no cover - PyYAML marks nearly all errors
         return None, [Problem(filename, 1, "", f"not valid YAML: {exc}")]
     if len(nodes) > 1:
@@ -105,6 +139,18 @@ def parse(text: str, filename: str) -> tuple[Node | None, list[Problem]]:
     if not nodes or isinstance(nodes[0], yaml.ScalarNode) and nodes[0].tag == _NULL and not nodes[0].value:
         return None, [Problem(filename, 1, "", "the file is empty")]
     return _convert(nodes[0], filename, problems, ""), problems
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, filename: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 1
+    what = str(exc.problem or exc.context)
+    if exc.context and exc.problem and exc.context_mark is not None:
+        # "while parsing a flow mapping" -> "(in the flow mapping that starts on line 17)"
+        where = str(exc.context).replace("while parsing ", "").replace("while scanning ", "")
+        where = re.sub(r"^an? ", "", where)
+        what += f" (in the {where} that starts on line {exc.context_mark.line + 1})"
+    return Problem(filename, line, "", f"not valid YAML: {what}")
 
 
 def _convert(node: yaml.Node, filename: str, problems: list[Problem], path: str) -> Node:
