@@ -173,3 +173,33 @@ def test_every_write_carries_a_precondition_on_strict_radicale(strict_radicale, 
     assert done(third, "delete") > 0 and log3.counts["DELETE"] == done(third, "delete")
     # No 412 was met and repaired by a re-read (GET): every write was right the first time.
     assert "GET" not in log.counts and "GET" not in log3.counts
+
+
+def test_a_stale_sync_token_falls_back_to_a_full_listing(team):
+    the_plan, _, _ = team.sync()
+    db = State(team.state_path)
+    with db.transaction():
+        db.db.execute("UPDATE calendars SET sync_token = 'http://example.invalid/sync/stale'")
+    db.close()
+    _, results, log = team.sync()
+    assert not any(r.failures for r in results)
+    assert log.writes == 0 and done(results, "keep") == len(the_plan.events)
+    # The refused token, then a full listing (Xandikos lists without calendar-data: + a multiget).
+    assert log.counts["REPORT"] == len(team.people) * (3 if team.server.kind == "xandikos" else 2)
+
+
+def test_a_server_that_keeps_failing_exits_3_and_names_who_is_not_done(caldav_server, tmp_path):
+    from faultproxy import FaultProxy
+    team = Team(caldav_server, tmp_path, people=("anna", "bram"))
+    env = dict(os.environ, PYTHONUTF8="1")
+    command = [sys.executable, "-m", "kalender_sync", "sync", "--config", str(team.path), "--today",
+               SATURDAY.isoformat(), "--state", str(team.state_path)]
+    with FaultProxy(caldav_server.url, rate=1.0, faults=("error500",)) as proxy:
+        team.route_through(proxy)
+        failed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+        assert failed.returncode == 3
+        assert "not finished for: anna, bram" in failed.stderr
+        assert "HTTP 500 after 4 attempts" in failed.stdout
+        proxy.rate = 0.0
+        fine = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+        assert fine.returncode == 0, fine.stderr
