@@ -110,11 +110,13 @@ def observe(calendar: str, view: dict[str, Record], listing: Listing, planned_ui
         elif record.status != GONE:
             view[uid] = store[uid] = replace(record, status=GONE, etag=None)
 
-    listed_hrefs = set()
-    for item in listing.changed:
-        listed_hrefs.add(item.href)
-        if item.data is None:  # a server that lists without calendar-data
-            item = target.get(item.href) or item
+    listed_hrefs = {item.href for item in listing.changed}
+    # Only bodies we have not seen are fetched (one multiget): an href whose ETag is the
+    # one we recorded is exactly what we wrote or last read.
+    unknown = [item for item in listing.changed
+               if not (item.href in by_href and view[by_href[item.href]].etag == item.etag and item.etag)]
+    target.fill(unknown)
+    for item in unknown:
         record = classify(calendar, item, view, planned_uids)
         previous = by_href.get(item.href)
         if previous is not None and (record is None or record.uid != previous) and previous in view:
@@ -349,7 +351,7 @@ def purge_calendar(team: Team, job: Job, state: State | None, log=None, retry=No
     result = CalendarResult(job.person.id, target.describe())
     key = target.describe()
     try:
-        listing = target.listing(None)
+        listing = target.listing(None, with_data=True)
     except TargetError as exc:
         result.failures.append(f"listing failed: {exc}")
         return result

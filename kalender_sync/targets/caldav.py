@@ -138,10 +138,15 @@ class CalDAVCalendar:
         return TargetError(f"{method} {redact(href)}: HTTP {response.status} {response.reason or ''}".strip())
 
     # -- reading ---------------------------------------------------------------
-    def listing(self, token: str | None) -> Listing:
-        """Changes since `token` (RFC 6578), or everything when token is None."""
+    def listing(self, token: str | None, with_data: bool = False) -> Listing:
+        """Changes since `token` (RFC 6578), or everything when token is None.
+
+        Without `with_data` only hrefs and ETags come back: the caller fetches the bodies
+        it does not know yet with `fill`, so our own writes are never downloaded again.
+        """
+        props = [dav.GetEtag(), cdav.CalendarData()] if with_data else [dav.GetEtag()]
         body = dav.SyncCollection() + [dav.SyncToken(value=token or ""), dav.SyncLevel(value="1"),
-                                       dav.Prop() + [dav.GetEtag(), cdav.CalendarData()]]
+                                       dav.Prop() + props]
         text = etree.tostring(body.xmlelement(), encoding="utf-8", xml_declaration=True).decode()
         try:
             response = self._call("REPORT", lambda: self.client.request(
@@ -162,15 +167,16 @@ class CalDAVCalendar:
         deleted = [self._absolute(h) for h in result.deleted]
         # A truncated answer (RFC 6578 §3.6) is continued from the token it gave.
         while result.truncated and result.sync_token:
-            more = self.listing(result.sync_token)
+            more = self.listing(result.sync_token, with_data)
             changed += more.changed
             deleted += more.deleted
             result.sync_token = more.token
             result.truncated = False
-        self._fill(changed)
+        if with_data:
+            self.fill(changed)
         return Listing(changed, deleted, result.sync_token, full=token is None)
 
-    def _fill(self, items: list[Listed], chunk: int = 500) -> None:
+    def fill(self, items: list[Listed], chunk: int = 500) -> None:
         """Fetch calendar-data the listing left out (Xandikos sends only ETags) in bulk.
 
         One calendar-multiget REPORT per `chunk` items instead of one GET each.
