@@ -1,4 +1,221 @@
 """CLI commands for the feed features; they register themselves on the main click group."""
 from __future__ import annotations
 
+import json
+import logging
+import signal
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
 from .cli import cli, common, _load  # noqa: F401
+from .errors import UsageError
+from .feedtokens import TokenStore, base_url, default_path, feed_url, webcal_url
+from .loading import load
+
+
+def _tokens_option(func):
+    return click.option("--tokens", "tokens_path", type=click.Path(path_type=Path, dir_okay=False),
+                        help="The feed token file (default: .kalender-sync-feeds.json next to the config).")(func)
+
+
+def _store(config_path: Path, tokens_path: Path | None) -> TokenStore:
+    return TokenStore(tokens_path or default_path(config_path))
+
+
+def _base_note(team) -> str | None:
+    if team.feed.base_url:
+        return None
+    return (f"note: feed.base_url is not set in the config, so these links use the local address "
+            f"{base_url(team.feed)}. Google and Outlook need a public https:// address: set feed.base_url "
+            "to the address of the reverse proxy in front of `kalender-sync serve` (the secret part of "
+            "a link does not change with it).")
+
+
+@cli.command()
+@common
+@_tokens_option
+@click.option("--host", help="Address to listen on (default: from feed.listen in the config, else 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port to listen on (default: from feed.listen, else 8080).")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Worker threads.")
+@click.option("--trusted-proxy", metavar="ADDRESS",
+              help="The reverse proxy's address; its X-Forwarded-For then names the client in the log.")
+def serve(config_path: Path, today: date | None, tokens_path: Path | None, host: str | None, port: int | None,
+          threads: int, trusted_proxy: str | None):
+    """Serve each person's calendar as a subscribable ICS feed at a secret URL.
+
+    \b
+    GET /feed/PERSON/TOKEN.ics   the person's planned events (METHOD:PUBLISH)
+    GET /healthz                 JSON status; 503 while the config does not load
+
+    Links are made with `kalender-sync feed-token rotate`. The server listens on
+    127.0.0.1 unless told otherwise: put an https reverse proxy in front of it and
+    set feed.base_url to its address (Google and Outlook need a public https URL).
+
+    Edits to the config and the contact log, a new day and rotated tokens take
+    effect on the next request, without a restart. A config that stops loading
+    does not take the feeds down: the last good plan is served and /healthz
+    answers 503 until the config loads again. Tokens never appear in the log;
+    wrong links get a 404 and are logged at most once a minute per client.
+    """
+    from .targets.feed import FeedApp, RedactingFilter, create_server
+
+    team = load(config_path)                 # refuse to start with a broken config
+    store = _store(config_path, tokens_path)
+    records = store.records()                # ... or a damaged token file
+    host = host or team.feed.host
+    port = team.feed.port if port is None else port
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    for name in ("kalender_sync", "waitress"):
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    log = logging.getLogger("kalender_sync.feed")
+
+    app = FeedApp(config_path, store, today)
+    app.plans.current()
+    server = create_server(app, host, port, threads=threads, trusted_proxy=trusted_proxy)
+    shown_host = f"[{host}]" if ":" in host else host
+    missing = [p for p in team.people if p not in records]
+    log.info("serving %d feeds of %s on http://%s:%s/ (health: /healthz)%s", len(team.people) - len(missing),
+             team.name, shown_host, server.effective_port, f"; today fixed at {today}" if today else "")
+    if missing:
+        log.warning("no feed link yet for: %s (kalender-sync feed-token rotate --missing)", ", ".join(missing))
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt       # waitress's run() closes the server on it and returns
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        server.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    log.info("stopped")
+
+
+@cli.command()
+@common
+@_tokens_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def feeds(config_path: Path, today: date | None, tokens_path: Path | None, fmt: str):
+    """List who has a feed link, and how to give someone a new one.
+
+    The links themselves cannot be shown again: the token file keeps only a hash
+    of each secret token, so a copy of that file gives nobody a working link. A
+    link is printed once, by `kalender-sync feed-token rotate PERSON` (which also
+    ends that person's previous link); `feed-token rotate --missing` makes links
+    for everyone who has none yet without touching the others.
+    """
+    team, _ = _load(config_path, today)
+    store = _store(config_path, tokens_path)
+    records = store.records()
+    base = base_url(team.feed)
+    rows = []
+    for person in team.people.values():
+        record = records.get(person.id)
+        shape = feed_url(base, person.id, "TOKEN")
+        rows.append({"person": person.id, "name": person.name, "has_link": record is not None,
+                     "since": record.created if record else None,
+                     "url": shape, "webcal": webcal_url(shape)})
+    stale = sorted(p for p in records if p not in team.people)
+    if fmt == "json":
+        click.echo(json.dumps({"base_url": base, "token_file": str(store.path), "people": rows,
+                               "not_in_config": stale}, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"Feeds of {team.name} at {base}/feed/PERSON/TOKEN.ics (tokens: {store.path})")
+    width = max((len(r["person"]) for r in rows), default=0)
+    for row in rows:
+        state = f"link since {row['since']}" if row["has_link"] else "no link yet"
+        click.echo(f"  {row['person']:<{width}}  {state:<32} {row['name']}")
+    for person in stale:
+        click.echo(f"  {person:<{width}}  not in the config, but still has a working link "
+                   f"(kalender-sync feed-token revoke {person})")
+    click.echo("\nOnly a hash of each token is stored, so existing links cannot be shown again.\n"
+               "New link for someone (their old one stops working): kalender-sync feed-token rotate PERSON\n"
+               "Links for everyone who has none yet:              kalender-sync feed-token rotate --missing")
+    note = _base_note(team)
+    if note:
+        click.echo(note, err=True)
+
+
+@cli.group("feed-token")
+def feed_token():
+    """Create, rotate and revoke the secret tokens in the feed links."""
+
+
+@feed_token.command()
+@common
+@_tokens_option
+@click.argument("people", nargs=-1, metavar="[PERSON]...")
+@click.option("--all", "everyone", is_flag=True, help="Everyone in the config.")
+@click.option("--missing", is_flag=True, help="Everyone in the config who has no link yet.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def rotate(config_path: Path, today: date | None, tokens_path: Path | None, people: tuple[str, ...],
+           everyone: bool, missing: bool, fmt: str):
+    """Make a new secret feed link for PERSON (or --all, --missing) and print it.
+
+    This is the only time a link is shown: only a hash of the token is stored.
+    The person's previous link stops working at once (also in a running
+    `kalender-sync serve`), so whoever subscribed with it must subscribe again
+    with the new link. Each link is printed twice: as the web address, https://
+    once feed.base_url is set (Google, Outlook on the web: add calendar from
+    URL), and as webcal:// (opens a subscription in Apple Calendar and Outlook).
+    """
+    if sum(bool(x) for x in (people, everyone, missing)) != 1:
+        raise UsageError("name one or more people, or use --all or --missing (one of these)")
+    team, _ = _load(config_path, today)
+    store = _store(config_path, tokens_path)
+    if everyone:
+        chosen = list(team.people)
+    elif missing:
+        have = store.records()
+        chosen = [p for p in team.people if p not in have]
+    else:
+        unknown = [p for p in people if p not in team.people]
+        if unknown:
+            raise UsageError(f"unknown person: {', '.join(unknown)} (known: {', '.join(team.people)})")
+        chosen = list(dict.fromkeys(people))
+    if not chosen:
+        click.echo("everyone already has a link; nothing to do", err=True)
+        if fmt == "json":
+            click.echo(json.dumps({"links": []}))
+        return
+    tokens = store.rotate(chosen)
+    base = base_url(team.feed)
+    links = [{"person": p, "name": team.people[p].name, "url": feed_url(base, p, tokens[p]),
+              "webcal": webcal_url(feed_url(base, p, tokens[p]))} for p in chosen]
+    if fmt == "json":
+        click.echo(json.dumps({"links": links}, indent=2, ensure_ascii=False))
+    else:
+        click.echo("New feed links. They are shown only this once; each person's previous link no longer works.")
+        for link in links:
+            click.echo(f"\n{link['person']} ({link['name']})\n  {link['url']}\n  {link['webcal']}")
+    note = _base_note(team)
+    if note:
+        click.echo(note, err=True)
+
+
+@feed_token.command()
+@common
+@_tokens_option
+@click.argument("people", nargs=-1, metavar="[PERSON]...")
+@click.option("--all", "everyone", is_flag=True, help="Every token in the token file.")
+def revoke(config_path: Path, today: date | None, tokens_path: Path | None, people: tuple[str, ...],
+           everyone: bool):
+    """End PERSON's feed link (or --all) without making a new one.
+
+    Works from the token file alone, so also for people no longer in the config
+    and while the config does not load.
+    """
+    if bool(people) == everyone:
+        raise UsageError("name one or more people, or use --all (one of these)")
+    store = _store(config_path, tokens_path)
+    chosen = list(store.records()) if everyone else list(dict.fromkeys(people))
+    removed = store.revoke(chosen)
+    for person in chosen:
+        click.echo(f"{person}: link revoked" if person in removed else f"{person}: had no link")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date, datetime, timedelta, timezone
 
-from icalendar import Alarm, Calendar, Event
+from icalendar import Alarm, Calendar, Event, vDuration
 
 from . import texts
 from .planning import PlannedEvent
@@ -124,7 +124,8 @@ def render_calendar(events: list[PlannedEvent], stamp: datetime, name: str, lang
     if refresh is not None:
         # Apple honours REFRESH-INTERVAL (RFC 7986), classic Outlook X-PUBLISHED-TTL; emit both.
         calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
-        calendar.add("x-published-ttl", refresh)
+        # As an RFC 5545 duration (PT12H): a bare timedelta would be written as 12:00:00.
+        calendar.add("x-published-ttl", vDuration(refresh))
     ordered = sorted(events, key=lambda e: (e.day, e.uid))
     add_timezones(calendar, ordered)
     for event in ordered:

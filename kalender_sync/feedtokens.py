@@ -1,0 +1,248 @@
+"""Secret feed tokens: one per person, stored only as hashes in a small file next to the config.
+
+The raw token is part of the person's subscribe URL and is shown exactly once, when it is
+created (``kalender-sync feed-token rotate``). The file keeps a SHA-256 of each token, so a
+leaked token file (or a backup of it) does not give anyone a working feed URL.
+
+Why plain SHA-256 and not bcrypt/scrypt/argon2: those slow hashes exist to protect
+*low-entropy* secrets (passwords people choose) against guessing. A feed token is 256
+random bits from ``secrets.token_urlsafe``; nobody can guess a preimage of its SHA-256,
+with or without a slow hash, and a slow hash would only make every feed request (and
+every wrong guess) expensive for the server.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+from .errors import TargetError, UsageError
+
+TOKEN_FILE = ".kalender-sync-feeds.json"
+TOKEN_BYTES = 32                 # 256 bits; token_urlsafe(32) gives 43 characters
+MIN_TOKEN_CHARS = 22             # 22 url-safe characters = 132 bits: never accept less
+MAX_TOKEN_CHARS = 128
+TOKEN_RE = re.compile(rf"[A-Za-z0-9_-]{{{MIN_TOKEN_CHARS},{MAX_TOKEN_CHARS}}}")
+FILE_VERSION = 1
+# Compared against when the person has no token, so an unknown person costs the same work
+# as a wrong token (the answer is the same 404 either way).
+_NO_TOKEN = hashlib.sha256(b"kalender-sync: no token for this person").hexdigest()
+
+
+class FeedTokenError(TargetError):
+    """The token file cannot be read or written."""
+
+
+def default_path(config_path: Path) -> Path:
+    return config_path.parent / TOKEN_FILE
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def well_formed(token: str) -> bool:
+    return TOKEN_RE.fullmatch(token) is not None
+
+
+def base_url(feed) -> str:
+    """Where the feeds are reached: feed.base_url, else http://host:port of feed.listen."""
+    if feed.base_url:
+        return feed.base_url.rstrip("/")
+    host = f"[{feed.host}]" if ":" in feed.host else feed.host
+    return f"http://{host}:{feed.port}"
+
+
+def feed_url(base: str, person: str, token: str) -> str:
+    return f"{base.rstrip('/')}/feed/{quote(person, safe='')}/{token}.ics"
+
+
+def webcal_url(url: str) -> str:
+    """The same URL with the webcal:// scheme (calendar apps open it as a subscription)."""
+    return "webcal://" + url.split("://", 1)[1]
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    person: str
+    sha256: str
+    created: str                 # ISO 8601 UTC; when the token was made (not secret)
+
+
+def _parse(data: bytes, path: Path) -> dict[str, TokenRecord]:
+    def broken(why: str) -> FeedTokenError:
+        return FeedTokenError(f"the feed token file {path} is damaged ({why}); move it away and run "
+                              "`kalender-sync feed-token rotate --all` to give everyone a new link")
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise broken(f"not JSON: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("version") != FILE_VERSION or not isinstance(doc.get("tokens"), dict):
+        raise broken(f"expected an object with version {FILE_VERSION} and tokens")
+    result = {}
+    for person, entry in doc["tokens"].items():
+        digest = entry.get("sha256") if isinstance(entry, dict) else None
+        if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            raise broken(f"no valid sha256 for {person!r}")
+        result[person] = TokenRecord(person, digest, str(entry.get("created", "")))
+    return result
+
+
+def _serialize(records: dict[str, TokenRecord]) -> bytes:
+    doc = {
+        "version": FILE_VERSION,
+        "comment": "kalender-sync feed tokens: SHA-256 hashes only; the links cannot be recovered "
+                   "from this file. New link: kalender-sync feed-token rotate PERSON",
+        "tokens": {p: {"sha256": r.sha256, "created": r.created} for p, r in sorted(records.items())},
+    }
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Atomically replace `path` with a file only its owner can read (mode 0600).
+
+    (targets.icsfile.write_atomically makes its files 0644 for calendar apps, so it is not
+    reused here.) mkstemp creates the temporary file 0600 already; it is chmod-ed anyway in
+    case of an unusual umask or platform.
+    """
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), 0o600)
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        with contextlib.suppress(OSError):     # make the rename itself durable
+            dir_fd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+    except OSError as exc:
+        raise FeedTokenError(f"cannot write the feed token file {path}: {exc.strerror}") from exc
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    """Serialize read-modify-write of the token file between concurrent commands: an flock on
+    the folder that holds it (the file itself is replaced on every write, so it cannot carry
+    the lock, and a lock file would be one more file next to the config)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no locking
+        yield
+        return
+    try:
+        fd = os.open(path.parent, os.O_RDONLY)
+    except OSError as exc:
+        raise FeedTokenError(f"cannot open the folder of the feed token file {path}: {exc.strerror}") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)                 # closing releases the lock
+
+
+class TokenStore:
+    """The token file. Reads are cached and redone when the file changes on disk, so a running
+    server sees a rotation at once; writes are atomic and locked."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._cache_key: tuple | None = None
+        self._cache: dict[str, TokenRecord] = {}
+        self._lock = threading.Lock()
+
+    # -- reading -----------------------------------------------------------------------------
+    def _stat_key(self) -> tuple | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise FeedTokenError(f"cannot read the feed token file {self.path}: {exc.strerror}") from exc
+        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def records(self) -> dict[str, TokenRecord]:
+        """Every person's token record; {} when there is no file yet. Raises FeedTokenError
+        when the file is damaged (the server then serves no feed at all: it fails closed)."""
+        with self._lock:
+            key = self._stat_key()
+            if key is None:
+                self._cache_key, self._cache = None, {}
+                return {}
+            if key != self._cache_key:
+                try:
+                    data = self.path.read_bytes()
+                except FileNotFoundError:
+                    self._cache_key, self._cache = None, {}
+                    return {}
+                except OSError as exc:
+                    raise FeedTokenError(f"cannot read the feed token file {self.path}: {exc.strerror}") from exc
+                self._cache = _parse(data, self.path)
+                self._cache_key = key
+            return dict(self._cache)
+
+    def verify(self, person: str, token: str) -> bool:
+        """True if `token` is `person`'s current token. Constant time in the token: the hash
+        of what was sent is compared with hmac.compare_digest, also for an unknown person."""
+        record = self.records().get(person)
+        expected = record.sha256 if record is not None else _NO_TOKEN
+        presented = hash_token(token) if well_formed(token) else hash_token("")
+        same = hmac.compare_digest(presented.encode("ascii"), expected.encode("ascii"))
+        return same and record is not None and well_formed(token)
+
+    # -- writing -----------------------------------------------------------------------------
+    def rotate(self, people: list[str], now: datetime | None = None) -> dict[str, str]:
+        """New tokens for these people (the old ones stop working). Returns person -> raw token:
+        the only time the raw tokens exist outside the subscribers' calendar apps."""
+        if not people:
+            raise UsageError("name a person, or use --all")
+        created = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        tokens = {person: new_token() for person in people}
+        with _locked(self.path):
+            current = self._read_for_update()
+            for person, token in tokens.items():
+                current[person] = TokenRecord(person, hash_token(token), created)
+            _write_private(self.path, _serialize(current))
+        return tokens
+
+    def revoke(self, people: list[str]) -> list[str]:
+        """Remove these people's tokens (their links stop working, no new link). Returns who had one."""
+        with _locked(self.path):
+            current = self._read_for_update()
+            removed = [p for p in people if p in current]
+            for person in removed:
+                del current[person]
+            if removed:
+                _write_private(self.path, _serialize(current))
+        return removed
+
+    def _read_for_update(self) -> dict[str, TokenRecord]:
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise FeedTokenError(f"cannot read the feed token file {self.path}: {exc.strerror}") from exc
+        return _parse(data, self.path)

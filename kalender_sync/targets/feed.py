@@ -1,0 +1,409 @@
+"""Subscribable ICS feeds: one per person, at a secret URL, as a plain WSGI application.
+
+    GET /feed/{person}/{token}.ics   the person's planned events (METHOD:PUBLISH)
+    GET /healthz                     JSON for monitoring; 503 while the config does not load
+
+The app re-reads the config and contact log when their files change and re-plans when the
+day changes, so edits need no restart; a config that stops loading leaves the last good
+plan in service (and /healthz says so). Tokens are checked against hashes in the token
+file (kalender_sync.feedtokens), which is re-read when it changes, so a rotation takes
+effect at once.
+
+Anything that could carry a token never reaches a log: the access log shows the path with
+the token replaced by '***', and the same redaction is applied to the WSGI server's own log
+lines (waitress names the request path when a client disconnects). Wrong or unknown links
+all get one and the same 404, and are logged at most once a minute per client address.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
+
+from icalendar import vDuration
+
+from ..apply import stamp_for
+from ..core.model import Team
+from ..core.planning import Plan, plan as make_plan
+from ..core.render import render_calendar
+from ..errors import KalenderSyncError, TargetError
+from ..feedtokens import TokenStore
+from ..loading import load, log_path
+
+log = logging.getLogger("kalender_sync.feed")
+access_log = logging.getLogger("kalender_sync.feed.access")
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+# How long a browser or calendar app may reuse a feed without asking. Calendar apps poll
+# far less often anyway (Google 8-24 h, Outlook ~3 h: field notes 1); a short max-age keeps
+# manual reloads honest after a config edit. "private": no shared cache may keep a
+# response to a secret URL.
+CACHE_SECONDS = 300
+NOT_FOUND_WINDOW = 60.0           # at most one "not found" log line per client per minute
+_MAX_TRACKED_CLIENTS = 10_000
+
+_FEED_PATH = re.compile(r"/feed/([^/]+)/([^/]+)\.ics")
+# Redaction: the segment after /feed/{person}/ (what a token sits in), any long url-safe
+# run (a token pasted into some other path) and every query string.
+_REDACT_FEED = re.compile(r"(/feed/[^/\s\"']*/)[^\s\"'?]*")
+_REDACT_LONG = re.compile(r"[A-Za-z0-9_-]{32,}")
+_REDACT_QUERY = re.compile(r"\?[^\s\"']*")
+
+
+def redact(text: str) -> str:
+    """`text` with anything that may be a feed token replaced by '***'."""
+    text = _REDACT_FEED.sub(r"\1***", text)
+    text = _REDACT_QUERY.sub("?***", text)
+    return _REDACT_LONG.sub("***", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Applies `redact` to every record it sees (put it on the handlers of the server log)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            # tracebacks are formatted later by the handler; format (and redact) them here
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+class NotFoundLimiter:
+    """Logs 404s (wrong, rotated or unknown links; unknown paths) at most once per `window`
+    seconds per client address, with a count of the requests since the previous line."""
+
+    def __init__(self, logger: logging.Logger = log, window: float = NOT_FOUND_WINDOW,
+                 clock=time.monotonic, max_clients: int = _MAX_TRACKED_CLIENTS):
+        self.logger, self.window, self.clock, self.max_clients = logger, window, clock, max_clients
+        self._clients: dict[str, list] = {}       # ip -> [time of the last line, requests since]
+        self._lock = threading.Lock()
+
+    def record(self, client: str, method: str, path: str) -> None:
+        now = self.clock()
+        with self._lock:
+            entry = self._clients.get(client)
+            if entry is not None and now - entry[0] < self.window:
+                entry[1] += 1
+                return
+            count = 1 + (entry[1] if entry else 0)
+            self._clients[client] = [now, 0]
+            if len(self._clients) > self.max_clients:
+                self._prune(now)
+        self.logger.warning("not found for %s: %d request(s) since the last report (a wrong, rotated or "
+                            "unknown feed link, or an unknown path); last: %s %s",
+                            client, count, method, redact(path))
+
+    def _prune(self, now: float) -> None:
+        expired = [ip for ip, (at, _) in self._clients.items() if now - at >= self.window]
+        dropped = sum(self._clients.pop(ip)[1] for ip in expired)
+        if len(self._clients) > self.max_clients:        # a flood from very many addresses
+            dropped += sum(n for _, n in self._clients.values())
+            self._clients.clear()
+        if dropped:
+            self.logger.warning("not found: %d more request(s) from clients no longer tracked", dropped)
+
+
+@dataclass
+class Rendered:
+    body: bytes
+    etag: str                 # strong, quoted
+    modified: int             # unix seconds: when this process first served these bytes
+
+
+@dataclass
+class Snapshot:
+    team: Team
+    plan: Plan
+    loaded_at: datetime       # when this config was loaded (real clock, UTC)
+    rendered: dict[str, Rendered] = field(default_factory=dict)
+
+
+def _stat(path: Path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def render_feed(team: Team, plan: Plan, person_id: str) -> bytes:
+    """One person's feed: METHOD:PUBLISH, no ATTENDEE, refresh hints, stable DTSTAMP/SEQUENCE
+    (derived from the plan's day), so the same input always gives the same bytes."""
+    person = team.people[person_id]
+    name = f"{team.feed.name or team.name} — {person.name}"
+    return render_calendar(plan.for_person(person_id), stamp_for(plan.today), name, person.language,
+                           method="PUBLISH", refresh=team.feed.refresh)
+
+
+class FeedPlans:
+    """config + contact log + today -> the current plan, and each person's rendered feed.
+
+    Reloaded when the config or log file changes (checked with stat() on every call) or the
+    day changes; if a reload fails, the last good plan stays in service and the error is kept
+    for /healthz.
+    """
+
+    def __init__(self, config_path: Path, today: date | None = None, wall_clock=time.time):
+        self.config_path = Path(config_path)
+        self.fixed_today = today
+        self.wall_clock = wall_clock
+        self._lock = threading.Lock()
+        self._files_key: tuple | None = None
+        self._good: Snapshot | None = None
+        self._error: str | None = None
+        self._error_since: datetime | None = None
+        self._last_modified: dict[str, tuple[str, int]] = {}   # person -> (etag, first served)
+        self.reloads = 0
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.wall_clock(), timezone.utc)
+
+    def _today(self, team: Team) -> date:
+        return self.fixed_today or self._now().astimezone(team.timezone).date()
+
+    def current(self) -> Snapshot:
+        """The snapshot to serve. Raises only if the config never loaded (then serve refuses to start)."""
+        with self._lock:
+            return self._refresh()
+
+    def _refresh(self) -> Snapshot:
+        key = (_stat(self.config_path), _stat(log_path(self.config_path)))
+        good = self._good
+        if good is not None and key == self._files_key:
+            today = self._today(good.team)
+            if today != good.plan.today:           # a new day: same team, new plan
+                self._good = Snapshot(good.team, make_plan(good.team, today), good.loaded_at)
+            return self._good
+        self._files_key = key
+        try:
+            team = load(self.config_path)
+            snapshot = Snapshot(team, make_plan(team, self._today(team)), self._now())
+        except Exception as exc:                   # noqa: BLE001 - keep serving, report on /healthz
+            message = (exc.args[0] if exc.args else str(exc)) if isinstance(exc, KalenderSyncError) else (
+                f"internal error: {type(exc).__name__}: {exc}")
+            if self._error != message:
+                detail = str(exc) if isinstance(exc, KalenderSyncError) else message
+                log.error("config %s does not load; %s:\n%s", self.config_path,
+                          "still serving the plan loaded at " + good.loaded_at.isoformat(timespec="seconds")
+                          if good else "nothing to serve", detail)
+                self._error_since = self._now()
+            self._error = message
+            if good is None:
+                raise
+            today = self._today(good.team)
+            if today != good.plan.today:
+                self._good = Snapshot(good.team, make_plan(good.team, today), good.loaded_at)
+            return self._good
+        if self._error is not None:
+            log.info("config %s loads again", self.config_path)
+        elif good is not None:
+            log.info("config or contact log changed: %s reloaded", self.config_path)
+        self._error = self._error_since = None
+        self._good = snapshot
+        self.reloads += 1
+        return snapshot
+
+    def feed(self, person_id: str) -> Rendered | None:
+        """The person's feed in the current plan, or None if there is no such person."""
+        with self._lock:
+            snapshot = self._refresh()
+            if person_id not in snapshot.team.people:
+                return None
+            cached = snapshot.rendered.get(person_id)
+            if cached is not None:
+                return cached
+            body = render_feed(snapshot.team, snapshot.plan, person_id)
+            etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
+            previous = self._last_modified.get(person_id)
+            modified = previous[1] if previous and previous[0] == etag else int(self.wall_clock())
+            self._last_modified[person_id] = (etag, modified)
+            rendered = snapshot.rendered[person_id] = Rendered(body, etag, modified)
+            return rendered
+
+    def health(self) -> dict:
+        with self._lock:
+            try:
+                snapshot = self._refresh()
+            except Exception:                       # noqa: BLE001 - never loaded: reported below
+                snapshot = None
+            doc = {
+                "status": "ok" if self._error is None else "error",
+                "config_ok": self._error is None,
+                "people": len(snapshot.team.people) if snapshot else 0,
+                "today": snapshot.plan.today.isoformat() if snapshot else None,
+                "events": len(snapshot.plan.events) if snapshot else 0,
+                "loaded_at": snapshot.loaded_at.isoformat(timespec="seconds") if snapshot else None,
+            }
+            if self._error is not None:
+                doc["error"] = self._error
+                doc["error_since"] = self._error_since.isoformat(timespec="seconds")
+            return doc
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """If-None-Match uses the weak comparison (RFC 9110 13.1.2): W/ prefixes are ignored."""
+    for candidate in header.split(","):
+        candidate = candidate.strip()
+        if candidate == "*":
+            return True
+        if candidate.startswith("W/"):
+            candidate = candidate[2:]
+        if candidate == etag:
+            return True
+    return False
+
+
+def _not_modified_since(header: str, modified: int, now: float) -> bool:
+    try:
+        since = parsedate_to_datetime(header).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return False
+    # HTTP dates have whole seconds: bytes first served in the current second may still
+    # change within that second, so only a version from an earlier second counts.
+    return modified <= since and modified < int(now)
+
+
+_NOT_FOUND = b"not found\n"
+_SAFE_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+class FeedApp:
+    """The WSGI application. It never raises (an exception in waitress would be logged with
+    the request path, i.e. the token); any internal error becomes a logged, redacted 500."""
+
+    def __init__(self, config_path: Path, tokens: TokenStore, today: date | None = None,
+                 wall_clock=time.time, limiter: NotFoundLimiter | None = None):
+        self.plans = FeedPlans(config_path, today, wall_clock)
+        self.tokens = tokens
+        self.wall_clock = wall_clock
+        self.limiter = limiter or NotFoundLimiter()
+        self.started_at = datetime.fromtimestamp(wall_clock(), timezone.utc)
+        self._token_error: str | None = None
+
+    def __call__(self, environ, start_response):
+        began = time.perf_counter()
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        raw_path = environ.get("PATH_INFO", "") or "/"
+        try:
+            path = raw_path.encode("latin-1").decode("utf-8")   # PEP 3333: bytes as latin-1
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            path = raw_path
+        client = environ.get("REMOTE_ADDR", "-")
+        try:
+            status, headers, body = self._handle(method, path, environ)
+        except Exception:                            # noqa: BLE001 - see the class docstring
+            log.error("internal error serving %s %s", method, redact(path), exc_info=True)
+            status, headers, body = "500 Internal Server Error", [("Content-Type", "text/plain")], b"internal error\n"
+        if not any(name == "Content-Length" for name, _ in headers) and not status.startswith("304"):
+            headers.append(("Content-Length", str(len(body))))
+        start_response(status, headers)
+        if status.startswith("404"):
+            self.limiter.record(client, method, path)
+        else:
+            access_log.info('%s "%s %s" %s %d %.1fms "%s"', client, method, redact(path), status[:3],
+                            0 if method == "HEAD" else len(body), (time.perf_counter() - began) * 1000,
+                            redact(environ.get("HTTP_USER_AGENT", "-")[:120]))
+        return [] if method == "HEAD" or status.startswith("304") else [body]
+
+    def _handle(self, method: str, path: str, environ) -> tuple[str, list, bytes]:
+        if method not in ("GET", "HEAD"):
+            # decided before looking at the path, so it says nothing about a token
+            return "405 Method Not Allowed", [("Allow", "GET, HEAD"), ("Content-Type", "text/plain")], \
+                b"method not allowed\n"
+        if path == "/healthz":
+            return self._health()
+        match = _FEED_PATH.fullmatch(path)
+        if match is None:
+            return self._not_found()
+        person, token = match.groups()
+        # One answer for an unknown person, a wrong, rotated or malformed token, and a person
+        # who left the team: the same 404, so a guesser learns nothing about which part is wrong.
+        try:
+            valid = self.tokens.verify(person, token)
+        except KalenderSyncError as exc:
+            # A damaged token file: serve no feed at all (fail closed), the same answer for
+            # every link, and say why once (not on every request).
+            message = exc.args[0] if exc.args else str(exc)
+            if message != self._token_error:
+                log.error("%s", message)
+                self._token_error = message
+            return "503 Service Unavailable", [("Content-Type", "text/plain"), ("Cache-Control", "no-store"),
+                                               ("Retry-After", "300")], b"feeds temporarily unavailable\n"
+        if self._token_error is not None:
+            log.info("the feed token file is readable again")
+            self._token_error = None
+        if not valid:
+            return self._not_found()
+        rendered = self.plans.feed(person)
+        if rendered is None:
+            return self._not_found()
+        headers = [
+            ("ETag", rendered.etag),
+            ("Last-Modified", formatdate(rendered.modified, usegmt=True)),
+            ("Cache-Control", f"private, max-age={CACHE_SECONDS}"),
+        ]
+        inm = environ.get("HTTP_IF_NONE_MATCH")
+        ims = environ.get("HTTP_IF_MODIFIED_SINCE")
+        if (inm is not None and _etag_matches(inm, rendered.etag)) or (
+                inm is None and ims is not None and _not_modified_since(ims, rendered.modified, self.wall_clock())):
+            return "304 Not Modified", headers, b""
+        name = person if _SAFE_NAME.fullmatch(person) else "feed"
+        headers += [
+            ("Content-Type", CONTENT_TYPE),
+            ("Content-Length", str(len(rendered.body))),
+            ("Content-Disposition", f'inline; filename="{name}.ics"'),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "no-referrer"),
+        ]
+        return "200 OK", headers, rendered.body
+
+    def _not_found(self) -> tuple[str, list, bytes]:
+        return "404 Not Found", [("Content-Type", "text/plain"), ("Cache-Control", "no-store")], _NOT_FOUND
+
+    def _health(self) -> tuple[str, list, bytes]:
+        doc = self.plans.health()
+        try:
+            records = self.tokens.records()
+            doc["tokens_ok"] = True
+            doc["feeds"] = len(records)
+        except KalenderSyncError as exc:
+            doc["tokens_ok"] = False
+            doc["status"] = "error"
+            doc.setdefault("error", exc.args[0] if exc.args else str(exc))
+        doc["started_at"] = self.started_at.isoformat(timespec="seconds")
+        status = "200 OK" if doc["status"] == "ok" else "503 Service Unavailable"
+        body = (json.dumps(doc, ensure_ascii=False) + "\n").encode("utf-8")
+        return status, [("Content-Type", "application/json"), ("Cache-Control", "no-store")], body
+
+
+def create_server(app, host: str, port: int, threads: int = 4, trusted_proxy: str | None = None):
+    """A waitress server bound to host:port (not yet serving). Raises TargetError if it cannot listen."""
+    import waitress
+
+    options = dict(host=host, port=port, threads=threads, ident="kalender-sync",
+                   expose_tracebacks=False)
+    if trusted_proxy:
+        # Behind a reverse proxy (the https:// base_url), take the client address from it, so
+        # the not-found log names the real client.
+        options.update(trusted_proxy=trusted_proxy, trusted_proxy_count=1,
+                       trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
+                       clear_untrusted_proxy_headers=True)
+    try:
+        return waitress.create_server(app, **options)
+    except OSError as exc:
+        raise TargetError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    except ValueError as exc:                     # waitress rejects bad option values this way
+        raise TargetError(f"cannot start the feed server: {exc}") from exc
