@@ -229,8 +229,9 @@ def sync(config_path: Path, today: date | None, dry_run: bool, force_delete: boo
     state = None if dry_run and not path.exists() else State(path)
     if fmt == "auto":
         fmt = "table" if sys.stdout.isatty() else "json"
+    replan = lambda changed: make_plan(changed, today)  # noqa: E731 - contacts marked done move reminders
     if dry_run:
-        results = sync_team(team, plan, jobs, state, stamp_for(today), dry_run=True)
+        results = sync_team(team, plan, jobs, state, stamp_for(today), dry_run=True, replan=replan)
         _show_plan(team, plan, {r.person: (r.target, r.changes, r.failures, r.refused) for r in results},
                    [j.person.id for j in jobs], "json" if fmt == "json" else "table")
     else:
@@ -238,11 +239,18 @@ def sync(config_path: Path, today: date | None, dry_run: bool, force_delete: boo
         show_bar = sys.stderr.isatty() and total > 50
         with click.progressbar(length=total, label="syncing", file=sys.stderr) if show_bar else _nullbar() as bar:
             results = sync_team(team, plan, jobs, state, stamp_for(today), dry_run=False,
-                                force_delete=force_delete, progress=bar.update)
+                                force_delete=force_delete, progress=bar.update, replan=replan,
+                                record_contacts=lambda entries: _record_contacts(config_path, team, entries, today))
         _show_results(results, fmt)
     if any(r.failures or r.refused for r in results):
         failed = [r.person for r in results if r.failures or r.refused]
         raise PartialFailure(f"not finished for: {', '.join(failed)}; run sync again to continue")
+
+
+def _record_contacts(config_path: Path, team, entries, today: date) -> None:
+    from .logbook import append_contact
+    for entry in entries:
+        append_contact(config_path, team, entry.owner, entry.agreement, entry.on, note=entry.note, today=today)
 
 
 class _nullbar:

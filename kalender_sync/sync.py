@@ -14,9 +14,9 @@ from datetime import date, datetime
 
 from icalendar import Calendar
 
-from .core.diff import (CONFLICT, CREATE, DELETE, EDITED, GONE, KEEP, SKIP, SYNCED, TAKEN, UPDATE,
+from .core.diff import (CONFLICT, CREATE, DELETE, DONE, EDITED, GONE, KEEP, SKIP, SYNCED, TAKEN, UPDATE,
                         Change, Existing, diff, summarize)
-from .core.model import Person, Team
+from .core.model import LoggedContact, Person, Team
 from .core.planning import PlannedEvent, Plan, uid_for
 from .core.render import HASH, MARKER, content_hash, observed_hash, render_object
 from .errors import TargetError
@@ -25,6 +25,15 @@ from .targets.caldav import CalDAVCalendar, InvalidSyncToken, Listed, Listing, P
 
 # Below this many kalender-sync events, removing all of them is an ordinary change.
 MASS_DELETE_MINIMUM = 3
+
+# How a person says "done" in their own calendar app: a contact reminder whose title they
+# change to start with one of these is logged as a contact on the next sync (README).
+DONE_MARKERS = ("✓", "✔", "☑", "[x]", "done", "gedaan", "klaar")
+
+
+def marked_done(summary: str) -> bool:
+    text = summary.strip().casefold()
+    return any(text.startswith(marker) for marker in DONE_MARKERS)
 
 
 @dataclass
@@ -83,6 +92,8 @@ def classify(calendar: str, item: Listed, known: dict[str, Record], planned_uids
     if owned:
         written = str(vevent[HASH]) if HASH in vevent else ""
         status = SYNCED if written and observed_hash(vevent) == written else EDITED
+        if status == EDITED and key.startswith("contact/") and marked_done(str(vevent.get("summary", ""))):
+            status = DONE
         return Record(calendar, uid, item.href, item.etag, written, sequence, stamp_value, status, key,
                       _end_day(vevent))
     if uid in known and known[uid].status != TAKEN:
@@ -171,10 +182,11 @@ class CalendarSync:
             self.state is not None and self.state.set_sync_token(self.key, listing.token)
         return view, listing
 
-    def run(self, planned: list[PlannedEvent], *, dry_run: bool, force_delete: bool, progress=None) -> CalendarResult:
+    def run(self, planned: list[PlannedEvent], *, dry_run: bool, force_delete: bool, progress=None,
+            read=None) -> CalendarResult:
         result = CalendarResult(self.person.id, self.target.describe())
         try:
-            view, listing = self.read(planned, persist=not dry_run)
+            view, listing = read if read is not None else self.read(planned, persist=not dry_run)
         except Refused as exc:
             result.failures.append(str(exc))
             return result
@@ -329,10 +341,39 @@ def open_target(team: Team, job: Job, log=None, timeout: float = 30, retry=None)
     return CalDAVCalendar(job.url, job.username, password, timeout=timeout, log=log, retry=retry)
 
 
+def completed_contacts(team: Team, views: list[dict[str, Record]], today: date) -> list[LoggedContact]:
+    """Contacts people marked done in their own calendar, not yet in the log.
+
+    A reminder counts once: only while its due date is still the agreement's current
+    due date. After it is logged the due date moves on, so a second sync adds nothing.
+    """
+    from .core.planning import contact_status
+    agreements = {(a.owner, a.id): a for a in team.contacts}
+    found: dict[tuple[str, str], LoggedContact] = {}
+    for view in views:
+        for record in view.values():
+            if record.status != DONE or not record.key:
+                continue
+            _, owner, agreement_id, due, _ = record.key.split("/", 4)
+            agreement = agreements.get((owner, agreement_id))
+            if agreement is None or contact_status(team, agreement).due.isoformat() != due:
+                continue
+            on = min(date.fromisoformat(record.end), today) if record.end else today
+            found.setdefault((owner, agreement_id), LoggedContact(
+                owner, agreement_id, on, None, "marked done in the calendar"))
+    return sorted(found.values(), key=lambda e: (e.owner, e.agreement))
+
+
 def sync_team(team: Team, plan: Plan, jobs: list[Job], state: State | None, stamp: datetime, *,
               dry_run: bool, force_delete: bool = False, log=None, retry=None, progress=None,
-              timeout: float = 30) -> list[CalendarResult]:
-    results = []
+              timeout: float = 30, replan=None, record_contacts=None) -> list[CalendarResult]:
+    """Read every calendar, take in contacts marked done there, then plan and write.
+
+    `replan(team)` plans again once such contacts joined the log (they move reminders);
+    `record_contacts(entries)` appends them to the contact log (not in a dry run).
+    """
+    engines = []
+    results: list[CalendarResult] = []
     for job in jobs:
         try:
             target = open_target(team, job, log=log, retry=retry, timeout=timeout)
@@ -340,8 +381,30 @@ def sync_team(team: Team, plan: Plan, jobs: list[Job], state: State | None, stam
             results.append(CalendarResult(job.person.id, job.url, failures=[str(exc)]))
             continue
         engine = CalendarSync(team, job.person, target, state, plan.today, stamp)
-        results.append(engine.run(plan.for_person(job.person.id), dry_run=dry_run,
-                                  force_delete=force_delete, progress=progress))
+        try:
+            read = engine.read(plan.for_person(job.person.id), persist=not dry_run)
+        except TargetError as exc:
+            read = None
+            failure = exc
+        engines.append((job, engine, read, None if read is not None else failure))
+    completed = completed_contacts(team, [read[0] for _, _, read, _ in engines if read is not None], plan.today)
+    if completed:
+        if record_contacts is not None and not dry_run:
+            record_contacts(completed)
+        team = replace(team, log=team.log + tuple(completed))
+        if replan is not None:
+            plan = replan(team)
+    for job, engine, read, failure in engines:
+        if read is None:
+            results.append(CalendarResult(job.person.id, engine.target.describe(),
+                                          failures=[f"listing failed: {failure}"]))
+            continue
+        engine.team = team
+        result = engine.run(plan.for_person(job.person.id), dry_run=dry_run, force_delete=force_delete,
+                            progress=progress, read=read)
+        result.notes[:0] = [f"'{e.agreement}' marked done in the calendar: logged as a contact on {e.on}"
+                            for e in completed if e.owner == job.person.id]
+        results.append(result)
     return results
 
 

@@ -19,6 +19,8 @@ ACTIONS = (CREATE, UPDATE, DELETE, KEEP, CONFLICT, SKIP)
 
 # What a target knows about an event it holds (the status database's words).
 SYNCED, EDITED, GONE, TAKEN = "synced", "edited", "gone", "taken"
+DONE = "done"   # edited by its owner to say the contact happened (a ✓ in the title): theirs, kept
+
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ def diff(person: str, planned: list[PlannedEvent], existing: dict[str, Existing]
             changes.append(Change(CREATE, uid, person, event, sequence=0))
         elif old.state == GONE or old.state == TAKEN or not old.owned:
             changes.append(Change(SKIP, uid, person, event, old, old.sequence))
-        elif old.state == EDITED:
+        elif old.state in (EDITED, DONE):
             changes.append(Change(CONFLICT, uid, person, event, old, old.sequence))
         elif old.hash == content_hash(event):
             changes.append(Change(KEEP, uid, person, event, old, old.sequence))
@@ -77,7 +79,7 @@ def diff(person: str, planned: list[PlannedEvent], existing: dict[str, Existing]
         # What already happened is history, not ours to remove from someone's calendar.
         if old.end is not None and old.end < today:
             continue
-        if old.state == EDITED:
+        if old.state in (EDITED, DONE):
             # Someone cared enough to change it: it stays, even now the plan dropped it.
             changes.append(Change(CONFLICT, uid, person, None, old, old.sequence))
             continue

@@ -203,3 +203,53 @@ def test_a_server_that_keeps_failing_exits_3_and_names_who_is_not_done(caldav_se
         proxy.rate = 0.0
         fine = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
         assert fine.returncode == 0, fine.stderr
+
+
+def test_a_reminder_marked_done_in_the_calendar_is_logged_once(radicale_caldav, tmp_path):
+    """Calendar-side completion over real Radicale: '✓' in the title logs the contact, once."""
+    team = Team(radicale_caldav, tmp_path, people=("anna", "bram"))
+    the_plan, _, _ = team.sync()
+    reminder = next(e for e in the_plan.for_person("anna") if e.kind == "contact")
+    href, (etag, body) = next((h, v) for h, v in team.objects("anna").items()
+                              if reminder.uid.encode() in v[1])
+    calendar = Calendar.from_ical(body)
+    event = calendar.walk("VEVENT")[0]
+    event["summary"] = "✓ " + str(event["summary"])
+    assert team.server.request("PUT", href, calendar.to_ical(),
+                               {"If-Match": etag, "Content-Type": "text/calendar"}).status in (200, 204)
+    env = dict(os.environ, PYTHONUTF8="1")
+    command = [sys.executable, "-m", "kalender_sync", "sync", "--config", str(team.path), "--today",
+               SATURDAY.isoformat(), "--state", str(team.state_path), "--format", "json"]
+    first = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert first.returncode == 0, first.stderr
+    log_file = team.path.with_name("contacts-log.yaml")
+    agreement = reminder.key.split("/")[2]
+    lines = [line for line in log_file.read_text(encoding="utf-8").splitlines() if line.startswith("- ")]
+    assert len(lines) == 1 and f"with: {agreement}" in lines[0] and "who: anna" in lines[0]
+    logged_on = min(reminder.day, SATURDAY)
+    assert f"on: {logged_on.isoformat()}" in lines[0]
+    notes = [n for c in json.loads(first.stdout)["calendars"] for n in c["notes"]]
+    assert any("marked done" in n for n in notes)
+    # The marked event stays as the person left it; the next reminder comes from the new date.
+    assert team.server.request("GET", href).body.decode().count("✓") == 1
+    new_plan = plan_for(team)
+    nxt = [e for e in new_plan.for_person("anna") if e.key.split("/")[2] == agreement]
+    assert nxt and all(e.uid != reminder.uid for e in nxt)
+    second = subprocess.run(command, capture_output=True, text=True, env=env)
+    assert second.returncode == 0, second.stderr
+    again = [line for line in log_file.read_text(encoding="utf-8").splitlines() if line.startswith("- ")]
+    assert again == lines                                    # logged once, not twice
+
+
+def plan_for(team):
+    from kalender_sync.core.planning import plan
+    from kalender_sync.loading import load
+    return plan(load(team.path), SATURDAY)
+
+
+@pytest.fixture
+def radicale_caldav(request, radicale_server):
+    from conftest import CalDAVTarget
+    target = CalDAVTarget(radicale_server, request.node.name)
+    yield target
+    target.close()
