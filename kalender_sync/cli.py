@@ -48,6 +48,12 @@ def common(func):
     return wrapper
 
 
+def calendar_plan(team, today: date):
+    """The plan for calendars: without the group events people get as e-mail invitations."""
+    from .invitations import for_calendars
+    return for_calendars(make_plan(team, today), team)
+
+
 def _load(config_path: Path, today: date | None):
     team = load(config_path)
     return team, today or datetime.now(team.timezone).date()
@@ -64,7 +70,7 @@ def cli():
 def check(config_path: Path, today: date | None):
     """Validate the config and contact log; write nothing."""
     team, today = _load(config_path, today)
-    plan = make_plan(team, today)
+    plan = calendar_plan(team, today)
     click.echo(f"{config_path}: OK — {len(team.people)} people, {len(team.contacts)} contact agreements, "
                f"{len(team.projects)} projects, {len(team.sessions)} session series, "
                f"{len(team.meetings)} meetings, {len(team.log)} logged contacts; "
@@ -119,7 +125,7 @@ def plan_command(config_path: Path, today: date | None, fmt: str, people: tuple[
     """Show what each person gets and what export/sync would change. Writes nothing."""
     team, today = _load(config_path, today)
     _check_people(team, people)
-    plan = make_plan(team, today)
+    plan = calendar_plan(team, today)
     targets = ics_targets(team, config_path.parent, out_dir, list(people))
     results = {f.person: (f.target.describe(), f.changes, [], None) for f in prepare_files(team, plan, targets)}
     if out_dir is None:
@@ -186,7 +192,7 @@ def export(config_path: Path, today: date | None, out_dir: Path | None, people: 
     """Write one .ics file per person (atomically); unchanged files are not touched."""
     team, today = _load(config_path, today)
     _check_people(team, people)
-    plan = make_plan(team, today)
+    plan = calendar_plan(team, today)
     files = prepare_files(team, plan, ics_targets(team, config_path.parent, out_dir, list(people)))
     if not files:
         raise UsageError("nobody has an ics calendar; use --out DIR to write files for everyone")
@@ -221,7 +227,7 @@ def sync(config_path: Path, today: date | None, dry_run: bool, force_delete: boo
     """Push the plan into each person's CalDAV calendar (owned events only, edits kept)."""
     team, today = _load(config_path, today)
     _check_people(team, people)
-    plan = make_plan(team, today)
+    plan = calendar_plan(team, today)
     jobs = caldav_jobs(team, list(people), shard)
     if not jobs:
         raise UsageError("nobody in this selection has a caldav calendar")
@@ -229,7 +235,7 @@ def sync(config_path: Path, today: date | None, dry_run: bool, force_delete: boo
     state = None if dry_run and not path.exists() else State(path)
     if fmt == "auto":
         fmt = "table" if sys.stdout.isatty() else "json"
-    replan = lambda changed: make_plan(changed, today)  # noqa: E731 - contacts marked done move reminders
+    replan = lambda changed: calendar_plan(changed, today)  # noqa: E731 - contacts marked done move reminders
     if dry_run:
         results = sync_team(team, plan, jobs, state, stamp_for(today), dry_run=True, replan=replan)
         _show_plan(team, plan, {r.person: (r.target, r.changes, r.failures, r.refused) for r in results},

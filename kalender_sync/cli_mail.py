@@ -1,4 +1,148 @@
 """CLI commands for the mail features; they register themselves on the main click group."""
 from __future__ import annotations
 
+import json
+import sys
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import click
+
 from .cli import cli, common, _load  # noqa: F401
+from .core.planning import plan as make_plan
+from .errors import PartialFailure, UsageError
+from .invitations import STATE_NAME, InviteState, MailPlan, plan_mails, subject
+from .targets.mail import Delivery, SmtpSender, deliver, mail_password
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover  (Windows: no lock; do not run two invite jobs at once)
+    fcntl = None
+
+
+def _invite_state_path(config_path: Path, state_path: Path | None) -> Path:
+    return state_path or config_path.parent / STATE_NAME
+
+
+@contextmanager
+def _run_lock(path: Path):
+    """One `invite` run at a time per database: two at once would send the same mails twice."""
+    if fcntl is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise UsageError(f"another `kalender-sync invite` is running with {path}; try again later") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _when(mail) -> str:
+    if mail.all_day:
+        return f"{mail.start.isoformat()} all day"
+    return f"{mail.start:%Y-%m-%d %H:%M}–{mail.end:%H:%M}"
+
+
+def _mail_json(mail, status: str, error: str | None = None) -> dict:
+    doc = {"status": status, "method": mail.method, "reason": mail.reason, "uid": mail.uid,
+           "sequence": mail.sequence, "to": mail.to.email, "name": mail.to.name, "person": mail.to.person,
+           "subject": subject(mail), "summary": mail.title, "start": mail.start.isoformat(),
+           "end": mail.end.isoformat(), "group": mail.group}
+    if error is not None:
+        doc["error"] = error
+    return doc
+
+
+def _show_dry_run(mail_plan: MailPlan, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps({"dry_run": True, "mails": [_mail_json(m, "planned") for m in mail_plan.mails],
+                               "unchanged": mail_plan.unchanged, "skipped": mail_plan.skipped},
+                              indent=2, ensure_ascii=False))
+        return
+    click.echo(f"would send {len(mail_plan.mails)} mail{'s' if len(mail_plan.mails) != 1 else ''} "
+               f"({mail_plan.unchanged} invitations unchanged); nothing sent")
+    for mail in mail_plan.mails:
+        click.echo(f"\n  {mail.method:<7} SEQUENCE {mail.sequence}  ({mail.reason})")
+        click.echo(f"    To:      {mail.to.name} <{mail.to.email}>")
+        click.echo(f"    Subject: {subject(mail)}")
+        click.echo(f"    UID:     {mail.uid}")
+        click.echo(f"    Event:   {mail.title}, {_when(mail)}")
+    for note in mail_plan.skipped:
+        click.echo(f"\nskipped: {note}")
+
+
+def _show_delivery(mail_plan: MailPlan, delivery, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps({
+            "dry_run": False,
+            "mails": [_mail_json(o.mail, "sent" if o.sent else "failed", o.error) for o in delivery.outcomes],
+            "sent": len(delivery.sent), "failed": len(delivery.failed), "unchanged": mail_plan.unchanged,
+            "skipped": mail_plan.skipped}, indent=2, ensure_ascii=False))
+        return
+    for outcome in delivery.outcomes:
+        mail = outcome.mail
+        state = "sent  " if outcome.sent else "FAILED"
+        click.echo(f"{state} {mail.method:<7} SEQUENCE {mail.sequence}  {mail.to.email}  {outcome.subject}")
+        if outcome.error:
+            click.echo(f"       {outcome.error}")
+    for note in mail_plan.skipped:
+        click.echo(f"skipped: {note}")
+    click.echo(f"{len(delivery.sent)} sent, {len(delivery.failed)} failed; "
+               f"{mail_plan.unchanged} invitations unchanged")
+
+
+@cli.command()
+@common
+@click.option("--dry-run", is_flag=True, help="Print the mails that would be sent; send nothing, write nothing.")
+@click.option("--format", "fmt", type=click.Choice(["auto", "table", "json"]), default="auto", show_default=True,
+              help="auto: a table on a terminal, JSON otherwise.")
+@click.option("--state", "state_path", type=click.Path(path_type=Path, dir_okay=False),
+              help=f"The invitation database (default: {STATE_NAME} next to the config).")
+def invite(config_path: Path, today: date | None, dry_run: bool, fmt: str, state_path: Path | None):
+    """Send e-mail invitations (iMIP) for group events: new, changed and cancelled ones.
+
+    One invitation per session or aftercare occurrence, to every participant with an
+    e-mail address. Unchanged events are not sent again; a changed one is re-sent with
+    the same UID and a higher SEQUENCE; a removed one is cancelled. Exit code 3 when
+    some mails could not be sent: the next run sends only those.
+    """
+    team, today = _load(config_path, today)
+    if team.mail is None:
+        raise UsageError(f"{config_path}: no 'mail:' section; invitations need at least mail.organizer "
+                         "and mail.smtp_host")
+    if fmt == "auto":
+        fmt = "table" if sys.stdout.isatty() else "json"
+    path = _invite_state_path(config_path, state_path)
+    events = make_plan(team, today).events
+    if dry_run:
+        state = InviteState(path, read_only=True) if path.exists() else None
+        try:
+            mail_plan = plan_mails(events, team, state.load() if state else {}, today)
+        finally:
+            if state is not None:
+                state.close()
+        _show_dry_run(mail_plan, fmt)
+        return
+    with _run_lock(path):
+        state = InviteState(path)
+        try:
+            mail_plan = plan_mails(events, team, state.load(), today)
+            delivery = Delivery()
+            if mail_plan.mails:           # nothing to send: no connection, no password needed
+                sender = SmtpSender(team.mail, mail_password(team.mail))
+                try:
+                    delivery = deliver(mail_plan.mails, sender, team.mail, state.record)
+                finally:
+                    sender.close()
+        finally:
+            state.close()
+    _show_delivery(mail_plan, delivery, fmt)
+    if delivery.failed:
+        raise PartialFailure(f"{len(delivery.failed)} of {len(delivery.outcomes)} mails were not sent; "
+                             "run invite again to send them")

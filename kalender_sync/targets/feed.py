@@ -33,6 +33,7 @@ from icalendar import vDuration
 from ..apply import stamp_for
 from ..core.model import Team
 from ..core.planning import Plan, plan as make_plan
+from ..invitations import for_calendars
 from ..core.render import render_calendar
 from ..errors import KalenderSyncError, TargetError
 from ..feedtokens import TokenStore
@@ -185,12 +186,12 @@ class FeedPlans:
         if good is not None and key == self._files_key:
             today = self._today(good.team)
             if today != good.plan.today:           # a new day: same team, new plan
-                self._good = Snapshot(good.team, make_plan(good.team, today), good.loaded_at)
+                self._good = Snapshot(good.team, for_calendars(make_plan(good.team, today), good.team), good.loaded_at)
             return self._good
         self._files_key = key
         try:
             team = load(self.config_path)
-            snapshot = Snapshot(team, make_plan(team, self._today(team)), self._now())
+            snapshot = Snapshot(team, for_calendars(make_plan(team, self._today(team)), team), self._now())
         except Exception as exc:                   # noqa: BLE001 - keep serving, report on /healthz
             message = (exc.args[0] if exc.args else str(exc)) if isinstance(exc, KalenderSyncError) else (
                 f"internal error: {type(exc).__name__}: {exc}")
@@ -205,7 +206,7 @@ class FeedPlans:
                 raise
             today = self._today(good.team)
             if today != good.plan.today:
-                self._good = Snapshot(good.team, make_plan(good.team, today), good.loaded_at)
+                self._good = Snapshot(good.team, for_calendars(make_plan(good.team, today), good.team), good.loaded_at)
             return self._good
         if self._error is not None:
             log.info("config %s loads again", self.config_path)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 import shutil
 import subprocess
 import sys
@@ -92,3 +93,28 @@ def test_export_to_an_unwritable_place_exits_1_without_traceback(example, tmp_pa
 def test_version_and_module_entry_point():
     result = run("--version")
     assert result.returncode == 0 and "kalender-sync" in result.stdout
+
+
+def test_group_events_sent_as_invitations_are_not_also_in_the_calendar_files(tmp_path):
+    """With a mail section, an invited person gets the session by e-mail only (no duplicate)."""
+    config = tmp_path / "team.yaml"
+    config.write_text(textwrap.dedent("""\
+        version: 1
+        timezone: Europe/Amsterdam
+        calendars: {files: {ics: "out/{person}.ics"}}
+        people:
+          anna: {name: Anna, email: anna@example.nl, calendar: files}
+          bram: {name: Bram, calendar: files}
+        sessions:
+          - {name: Bel-uurtje, every: quarter, participants: all, prefer: {weekday: thu, start: "14:00"}}
+        mail: {organizer: coach@example.nl, smtp_host: 127.0.0.1, smtp_port: 2525, security: none}
+        """), encoding="utf-8")
+    result = run("export", "--config", str(config), "--today", "2026-11-24")
+    assert result.returncode == 0, result.stderr
+    anna = (tmp_path / "out" / "anna.ics").read_text(encoding="utf-8")
+    bram = (tmp_path / "out" / "bram.ics").read_text(encoding="utf-8")
+    assert "SUMMARY:Bel-uurtje" not in anna          # Anna gets the invitation instead
+    assert bram.count("SUMMARY:Bel-uurtje") == 4      # Bram has no e-mail address: in his calendar
+    dry = run("invite", "--config", str(config), "--today", "2026-11-24", "--dry-run", "--format", "json")
+    assert dry.returncode == 0, dry.stderr
+    assert "anna@example.nl" in dry.stdout

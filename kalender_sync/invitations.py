@@ -1,0 +1,513 @@
+"""E-mail invitations (iMIP) for group events: which mails to send, and what was sent.
+
+The planning part is pure: `plan_mails(events, team, stored, today)` compares the planned
+group events with what the invitation database says each recipient last received and
+returns the mails to send now, each with its METHOD and SEQUENCE. No clock, no files, no
+network. `InviteState` is the small SQLite database that remembers, per invitation UID,
+the organizer's current version (content hash, SEQUENCE, attendees) and, per recipient,
+what they last got. The sender (targets/mail.py) records every mail right after the SMTP
+server accepted it, so a run that stops half-way neither re-sends what went out nor
+forgets a CANCEL that is still owed.
+
+Which planned events become invitations (one per group occurrence, all PlannedEvents
+that share `.group`):
+
+* the event's kind belongs to a family listed in `mail.invite` (session; aftercare;
+  meeting = the network meeting with its prepare / collect / report-back days);
+* it is timed (not all-day): all-day "send your input" and "report back" days are
+  personal to-do days; as an invitation they would block everyone's whole day;
+* at least two people take part: an invitation is for a meeting people attend
+  together. The network meeting itself has one attendee (the representative, who goes
+  to someone else's meeting) and so is not sent; neither is a one-person session.
+
+So today sessions and aftercare are sent; the `meeting` family has no event that
+qualifies and sends nothing. Contact reminders are never sent.
+
+Rules for the mails (RFC 5546, RFC 6047, ../shared/reference/field-notes.md 4-6):
+
+* new for a recipient: REQUEST; content changed (what people see: title, description,
+  time, place): REQUEST with the same UID to every attendee, SEQUENCE + 1;
+* an attendee removed (or their address changed): CANCEL to that address only; the
+  event gone from the plan: CANCEL to every recipient; both with STATUS:CANCELLED and
+  the next SEQUENCE; a new attendee gets a REQUEST, the others are not bothered;
+* unchanged: nothing; an event that started before `today` is history: never cancelled;
+* SEQUENCE only goes up per UID; all mails of one version carry the same number, also
+  when they go out over several runs.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from .core import texts
+from .core.model import Team
+from .core.planning import Plan, PlannedEvent, uid_for
+from .core.render import content_hash
+from .errors import KalenderSyncError
+
+REQUEST = "REQUEST"
+CANCEL = "CANCEL"
+# Why a mail goes out (drives the subject line and the text).
+NEW, CHANGED, CANCELLED, REMOVED = "new", "changed", "cancelled", "removed"
+ACTIVE = "active"           # the organizer's current version is a live event
+WITHDRAWN = "cancelled"     # the whole event was cancelled
+
+# PlannedEvent.kind -> the family named in `mail.invite`.
+FAMILIES = {"session": "session", "aftercare": "aftercare",
+            "meeting": "meeting", "prepare": "meeting", "report_back": "meeting"}
+
+STATE_NAME = ".kalender-sync-invites.sqlite"
+SCHEMA_VERSION = 1
+
+
+def invite_uid(group: str) -> str:
+    """The invitation's UID: one per group occurrence, never a person's calendar UID.
+
+    It must differ from the per-person UIDs that sync/export write, and the event carries
+    X-KALENDER-SYNC-INVITE, not X-KALENDER-SYNC-KEY, so sync never takes an accepted
+    invitation in someone's CalDAV calendar for one of its own events (and deletes it).
+    """
+    return uid_for(f"invite/{group}")
+
+
+# -- what goes in -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Attendee:
+    person: str
+    name: str
+    email: str
+    lang: str
+
+    @property
+    def address(self) -> str:       # the comparison key: e-mail addresses ignore case in practice
+        return self.email.lower()
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What one recipient was last sent for one invitation."""
+
+    email: str
+    person: str
+    name: str
+    lang: str
+    method: str
+    sequence: int
+    hash: str
+    title: str
+    start: datetime | date
+    end: datetime | date
+    location: str | None
+    sent: str
+
+    @property
+    def address(self) -> str:
+        return self.email.lower()
+
+    @property
+    def attendee(self) -> Attendee:
+        return Attendee(self.person, self.name, self.email, self.lang)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The organizer's current version of one invitation, and who got what."""
+
+    uid: str
+    group: str
+    kind: str
+    hash: str
+    sequence: int
+    attendees: tuple[str, ...]          # lower-cased addresses of this version
+    status: str                         # ACTIVE | WITHDRAWN
+    recipients: dict[str, Seen] = field(default_factory=dict)   # by lower-cased address
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """One planned group occurrence that should be in its attendees' calendars."""
+
+    uid: str
+    group: str
+    kind: str
+    hash: str
+    start: datetime | date
+    end: datetime | date
+    attendees: tuple[Attendee, ...]     # people with an e-mail address
+    events: dict[str, PlannedEvent]     # per person: their own event (their language)
+    without_email: tuple[str, ...] = ()
+
+
+# -- what comes out -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Mail:
+    """One iMIP message to one recipient."""
+
+    method: str                         # REQUEST | CANCEL
+    reason: str                         # NEW | CHANGED | CANCELLED | REMOVED
+    uid: str
+    group: str
+    kind: str
+    sequence: int
+    to: Attendee
+    attendees: tuple[Attendee, ...]     # the ATTENDEE lines
+    title: str
+    description: str | None
+    start: datetime | date
+    end: datetime | date
+    location: str | None
+    # The invitation version this mail belongs to; recorded when it has been sent.
+    hash: str
+    version_attendees: tuple[str, ...]
+    version_status: str
+
+    @property
+    def status(self) -> str:
+        return "CANCELLED" if self.method == CANCEL else "CONFIRMED"
+
+    @property
+    def all_day(self) -> bool:
+        return not isinstance(self.start, datetime)
+
+    @property
+    def day(self) -> date:
+        return self.start.date() if isinstance(self.start, datetime) else self.start
+
+
+@dataclass
+class MailPlan:
+    mails: list[Mail] = field(default_factory=list)
+    unchanged: int = 0                  # invitations with nothing to send
+    history: int = 0                    # past invitations left alone
+    skipped: list[str] = field(default_factory=list)   # people without an address, said out loud
+
+
+# -- planning (pure) ------------------------------------------------------------------
+
+def invitation_hash(events: list[PlannedEvent]) -> str:
+    """What the attendees see, over every language in use; alarms are not part of an invitation."""
+    parts = sorted({content_hash(replace(e, alarm=None)) for e in events})
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def is_invited(events: list[PlannedEvent], kinds: tuple[str, ...]) -> bool:
+    first = events[0]
+    people = {e.person for e in events} | {a for e in events for a in e.attendees}
+    return FAMILIES.get(first.kind) in kinds and not first.all_day and len(people) >= 2
+
+
+def invitations(events: list[PlannedEvent], team: Team) -> list[Invitation]:
+    """The group occurrences that get invitations, one per `.group`."""
+    if team.mail is None:
+        return []
+    groups: dict[str, list[PlannedEvent]] = {}
+    for event in events:
+        groups.setdefault(event.group, []).append(event)
+    result = []
+    for group, members in sorted(groups.items()):
+        if not is_invited(members, team.mail.kinds):
+            continue
+        members.sort(key=lambda e: e.person)
+        order = list(dict.fromkeys([a for e in members for a in e.attendees] + [e.person for e in members]))
+        attendees, without = [], []
+        for person_id in order:
+            person = team.people.get(person_id)
+            if person is None:
+                continue
+            if person.email:
+                attendees.append(Attendee(person.id, person.name, person.email, person.language))
+            else:
+                without.append(person.id)
+        first = members[0]
+        result.append(Invitation(invite_uid(group), group, first.kind, invitation_hash(members), first.start,
+                                 first.end, tuple(attendees), {e.person: e for e in members}, tuple(without)))
+    return result
+
+
+def _local_day(value: datetime | date) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def plan_mails(events: list[PlannedEvent], team: Team, stored: dict[str, Stored], today: date) -> MailPlan:
+    """The mails to send now, given the planned events and what was sent before."""
+    result = MailPlan()
+    wanted = invitations(events, team)
+    missing: dict[str, int] = {}
+    for inv in wanted:
+        for person in inv.without_email:
+            missing[person] = missing.get(person, 0) + 1
+        before = stored.get(inv.uid)
+        mails = _mails_for(inv, before, team, today)
+        result.mails += mails
+        if not mails:
+            result.unchanged += 1
+    for person, count in sorted(missing.items()):
+        who = team.people[person]
+        result.skipped.append(f"{who.name} ({person}) has no e-mail address: not invited to "
+                              f"{count} event{'s' if count != 1 else ''}")
+    planned = {inv.uid for inv in wanted}
+    for uid, before in sorted(stored.items()):
+        if uid in planned:
+            continue
+        owed = [seen for seen in before.recipients.values() if seen.method == REQUEST]
+        live = [seen for seen in owed if _local_day(seen.start) >= today]
+        if owed and not live:
+            result.history += 1
+        if not live:
+            continue
+        # Withdrawing the whole event is one new version; a run that stopped half-way
+        # continues with the same SEQUENCE for the rest.
+        done = before.status == WITHDRAWN and before.attendees == ()
+        sequence = before.sequence if done else before.sequence + 1
+        cancelled = tuple(seen.attendee for seen in sorted(live, key=lambda s: s.address))
+        for seen in sorted(live, key=lambda s: s.address):
+            result.mails.append(_cancel(before.uid, before.group, before.kind, sequence, seen, cancelled, CANCELLED,
+                                        before.hash, (), WITHDRAWN))
+    result.mails.sort(key=lambda m: (m.day, m.uid, m.method != CANCEL, m.to.address))
+    return result
+
+
+def _mails_for(inv: Invitation, before: Stored | None, team: Team, today: date) -> list[Mail]:
+    addresses = tuple(sorted(a.address for a in inv.attendees))
+    if before is None:
+        sequence = 0
+    elif (before.hash, before.attendees, before.status) == (inv.hash, addresses, ACTIVE):
+        sequence = before.sequence          # the same version (maybe partly sent already)
+    else:
+        sequence = before.sequence + 1      # a new version: content or attendees changed
+    recipients = before.recipients if before else {}
+    mails = []
+    for attendee in inv.attendees:
+        seen = recipients.get(attendee.address)
+        if seen is not None and seen.method == REQUEST and seen.hash == inv.hash:
+            continue                        # they have this content already
+        event = inv.events.get(attendee.person) or next(iter(inv.events.values()))
+        reason = CHANGED if seen is not None and seen.method == REQUEST else NEW
+        mails.append(Mail(REQUEST, reason, inv.uid, inv.group, inv.kind, sequence, attendee, inv.attendees,
+                          event.title, event.description, event.start, event.end, event.location,
+                          inv.hash, addresses, ACTIVE))
+    wanted = set(addresses)
+    for address, seen in sorted(recipients.items()):
+        if address in wanted or seen.method != REQUEST or _local_day(seen.start) < today:
+            continue
+        # Removed from the event (or their address changed): only they get a CANCEL.
+        mails.append(_cancel(inv.uid, inv.group, inv.kind, sequence, seen, (seen.attendee,), REMOVED,
+                             inv.hash, addresses, ACTIVE))
+    return mails
+
+
+def _cancel(uid: str, group: str, kind: str, sequence: int, seen: Seen, attendees: tuple[Attendee, ...],
+            reason: str, version_hash: str, version_attendees: tuple[str, ...], status: str) -> Mail:
+    return Mail(CANCEL, reason, uid, group, kind, sequence, seen.attendee, attendees, seen.title, None,
+                seen.start, seen.end, seen.location, version_hash, version_attendees, status)
+
+
+# -- texts (pure) -------------------------------------------------------------------
+
+_WEEKDAYS = {"nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
+             "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")}
+_SHORT_DAYS = {"nl": ("ma", "di", "wo", "do", "vr", "za", "zo"),
+               "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+_SHORT_MONTHS = {"nl": ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"),
+                 "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")}
+_PREFIX = {"nl": {NEW: "Uitnodiging", CHANGED: "Gewijzigd", CANCELLED: "Geannuleerd", REMOVED: "Geannuleerd"},
+           "en": {NEW: "Invitation", CHANGED: "Updated", CANCELLED: "Cancelled", REMOVED: "Cancelled"}}
+_LEAD = {
+    "nl": {NEW: "Je bent uitgenodigd voor: {title}",
+           CHANGED: "Deze afspraak is gewijzigd: {title}",
+           CANCELLED: "Deze afspraak gaat niet door: {title}",
+           REMOVED: "Je staat niet meer op de deelnemerslijst van: {title}"},
+    "en": {NEW: "You are invited to: {title}",
+           CHANGED: "This event has changed: {title}",
+           CANCELLED: "This event has been cancelled: {title}",
+           REMOVED: "You are no longer on the list of attendees of: {title}"},
+}
+_LABELS = {"nl": {"when": "Wanneer", "where": "Waar", "with": "Deelnemers", "from": "Uitnodiging van",
+                  "hello": "Hallo", "all_day": "hele dag",
+                  "accept": "Accepteer of wijs af in je agenda; de afspraak komt dan in je eigen agenda.",
+                  "gone": "Je agenda haalt de afspraak weg als je dit bericht opent of verwerkt."},
+           "en": {"when": "When", "where": "Where", "with": "Attendees", "from": "Invitation from",
+                  "hello": "Hello", "all_day": "all day",
+                  "accept": "Accept or decline in your calendar; the event then appears in your own calendar.",
+                  "gone": "Your calendar removes the event when you open or process this message."}}
+
+
+def _lang(lang: str) -> str:
+    return lang if lang in _PREFIX else "en"
+
+
+def short_when(mail: Mail, lang: str) -> str:
+    """'do 7 jan 2027 14:00' / 'Thu 7 Jan 2027 14:00'."""
+    lang = _lang(lang)
+    day = mail.day
+    text = f"{_SHORT_DAYS[lang][day.weekday()]} {day.day} {_SHORT_MONTHS[lang][day.month - 1]} {day.year}"
+    return text + (f" {mail.start:%H:%M}" if isinstance(mail.start, datetime) else "")
+
+
+def long_when(mail: Mail, lang: str) -> str:
+    lang = _lang(lang)
+    day = mail.day
+    text = f"{_WEEKDAYS[lang][day.weekday()]} {texts.day_text(day, lang)}"
+    if isinstance(mail.start, datetime):
+        return text + f", {mail.start:%H:%M}–{mail.end:%H:%M}"
+    return text + f" ({_LABELS[lang]['all_day']})"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def subject(mail: Mail) -> str:
+    lang = _lang(mail.to.lang)
+    return _one_line(f"{_PREFIX[lang][mail.reason]}: {mail.title}, {short_when(mail, lang)}")
+
+
+def body_text(mail: Mail, organizer_name: str, organizer_email: str) -> str:
+    """The human-readable part, in the recipient's language."""
+    lang = _lang(mail.to.lang)
+    labels = _LABELS[lang]
+    lines = [f"{labels['hello']} {mail.to.name},", "", _LEAD[lang][mail.reason].format(title=mail.title), "",
+             f"{labels['when']}: {long_when(mail, lang)}"]
+    if mail.location:
+        lines.append(f"{labels['where']}: {mail.location}")
+    if mail.method == REQUEST:
+        lines.append(f"{labels['with']}: {', '.join(a.name for a in mail.attendees)}")
+    lines.append(f"{labels['from']}: {organizer_name} <{organizer_email}>")
+    lines.append("")
+    if mail.method == REQUEST:
+        if mail.description:
+            lines += [mail.description, ""]
+        lines.append(labels["accept"])
+    else:
+        lines.append(labels["gone"])
+    return "\n".join(lines) + "\n"
+
+
+def message_id(mail: Mail, domain: str) -> str:
+    """The same mail gets the same Message-ID, so a re-send after a crash can be recognised."""
+    token = uuid.uuid5(uuid.NAMESPACE_URL, f"kalender-sync:{mail.uid}/{mail.sequence}/{mail.method}/{mail.to.address}")
+    return f"<{token}@{domain}>"
+
+
+# -- the invitation database ---------------------------------------------------------
+
+class InviteStateError(KalenderSyncError):
+    pass
+
+
+def _moment_text(value: datetime | date) -> tuple[str, str | None]:
+    if isinstance(value, datetime):
+        return value.isoformat(), getattr(value.tzinfo, "key", None)
+    return value.isoformat(), None
+
+
+def _moment(text: str, tzid: str | None) -> datetime | date:
+    if "T" not in text:
+        return date.fromisoformat(text)
+    value = datetime.fromisoformat(text)
+    return value.astimezone(ZoneInfo(tzid)) if tzid else value
+
+
+class InviteState:
+    """Per invitation UID: the organizer's version; per recipient: what they last got.
+
+    SQLite, one short transaction per sent mail. Never holds a password.
+    """
+
+    def __init__(self, path: Path, read_only: bool = False):
+        self.path = path
+        try:
+            if read_only:
+                self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+                self.db.execute("SELECT 1 FROM invites LIMIT 1")
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise InviteStateError(f"the invitation database {path} cannot be used ({exc}); without it "
+                                   "every invitation would be sent again, so fix or restore it") from None
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            self.db.execute("""CREATE TABLE IF NOT EXISTS invites (
+                uid TEXT PRIMARY KEY, grp TEXT NOT NULL, kind TEXT NOT NULL, hash TEXT NOT NULL,
+                sequence INTEGER NOT NULL, attendees TEXT NOT NULL, status TEXT NOT NULL, updated TEXT NOT NULL)""")
+            self.db.execute("""CREATE TABLE IF NOT EXISTS recipients (
+                uid TEXT NOT NULL, address TEXT NOT NULL, email TEXT NOT NULL, person TEXT NOT NULL,
+                name TEXT NOT NULL, lang TEXT NOT NULL, method TEXT NOT NULL, sequence INTEGER NOT NULL,
+                hash TEXT NOT NULL, title TEXT NOT NULL, start TEXT NOT NULL, end_ TEXT NOT NULL, tzid TEXT,
+                location TEXT, sent TEXT NOT NULL, PRIMARY KEY (uid, address))""")
+            self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+
+    @contextmanager
+    def transaction(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def load(self) -> dict[str, Stored]:
+        seen: dict[str, dict[str, Seen]] = {}
+        for row in self.db.execute("SELECT uid, address, email, person, name, lang, method, sequence, hash, title, "
+                                   "start, end_, tzid, location, sent FROM recipients"):
+            (uid, address, email, person, name, lang, method, sequence, hash_, title, start, end, tzid,
+             location, sent) = row
+            seen.setdefault(uid, {})[address] = Seen(email, person, name, lang, method, sequence, hash_, title,
+                                                     _moment(start, tzid), _moment(end, tzid), location, sent)
+        result = {}
+        for uid, group, kind, hash_, sequence, attendees, status in self.db.execute(
+                "SELECT uid, grp, kind, hash, sequence, attendees, status FROM invites"):
+            result[uid] = Stored(uid, group, kind, hash_, sequence, tuple(json.loads(attendees)), status,
+                                 seen.get(uid, {}))
+        return result
+
+    def record(self, mail: Mail, sent: str) -> None:
+        """After the SMTP server accepted `mail`: its version is now the organizer's, and the recipient has it."""
+        start, tzid = _moment_text(mail.start)
+        end, _ = _moment_text(mail.end)
+        with self.transaction():
+            self.db.execute(
+                """INSERT INTO invites VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uid) DO UPDATE SET
+                   hash = excluded.hash, sequence = MAX(sequence, excluded.sequence),
+                   attendees = excluded.attendees, status = excluded.status, updated = excluded.updated""",
+                (mail.uid, mail.group, mail.kind, mail.hash, mail.sequence, json.dumps(list(mail.version_attendees)),
+                 mail.version_status, sent))
+            self.db.execute("INSERT OR REPLACE INTO recipients VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            (mail.uid, mail.to.address, mail.to.email, mail.to.person, mail.to.name, mail.to.lang,
+                             mail.method, mail.sequence, mail.hash, mail.title, start, end, tzid, mail.location,
+                             sent))
+
+
+def for_calendars(plan: Plan, team: Team) -> Plan:
+    """The plan as calendars (CalDAV, .ics files, feeds) should show it.
+
+    An event that a person receives as an e-mail invitation is left out of that person's
+    calendar: the accepted invitation puts it there, and both would show it twice. People
+    without an e-mail address get no invitation, so they keep it in their calendar.
+    """
+    if team.mail is None:
+        return plan
+    invited = {(person_id, inv.group) for inv in invitations(plan.events, team)
+               for person_id in (a.person for a in inv.attendees)}
+    if not invited:
+        return plan
+    return replace(plan, events=[e for e in plan.events if (e.person, e.group) not in invited])

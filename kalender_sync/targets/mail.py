@@ -1,0 +1,313 @@
+"""iMIP e-mail: an invitation `Mail` -> iCalendar + MIME message -> SMTP.
+
+The iCalendar is built with icalendar only (a VTIMEZONE for every TZID, CRLF, folded
+lines). The MIME layout is the one Outlook and Gmail handle best (RFC 6047):
+
+    multipart/mixed
+      multipart/alternative
+        text/plain; charset=utf-8                         (the recipient's language)
+        text/calendar; charset=utf-8; method=REQUEST      (method = the iCalendar METHOD)
+      application/ics; name=invite.ics                    (the same bytes, as an attachment)
+
+SMTP: STARTTLS, SSL or none; bounded retries with back-off on temporary failures (4xx
+replies, dropped or refused connections); every accepted mail is recorded at once
+through the `record` callback. The password is only handed to smtplib.login: it is
+never part of a message, a log line, an exception text or the invitation database.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import smtplib
+import ssl
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.headerregistry import Address
+from email.utils import format_datetime
+from typing import Callable
+
+from icalendar import Event
+
+from ..core.model import MailSettings
+from ..core.render import KIND, new_calendar
+from ..core.timezones import vtimezone
+from ..errors import TargetError, UsageError
+from ..invitations import CANCEL, Mail, body_text, message_id, subject
+
+# The invitation's own marker. Deliberately NOT render.MARKER (X-KALENDER-SYNC-KEY): an
+# accepted invitation in a CalDAV calendar that sync manages must never look like one
+# of sync's own events, or sync would delete it as "no longer planned".
+INVITE_MARKER = "X-KALENDER-SYNC-INVITE"
+ATTEMPTS = 4                    # per mail, the first try included
+BACKOFF = (0.5, 1.0, 2.0)       # seconds to wait before the 2nd, 3rd, 4th attempt
+TIMEOUT = 30.0
+
+
+# -- iCalendar and MIME (pure) ---------------------------------------------------------
+
+def _clean(text: str) -> str:
+    """A display name for a header or a CN parameter: one line."""
+    return " ".join(text.split())
+
+
+def render_ics(mail: Mail, settings: MailSettings, stamp: datetime) -> bytes:
+    calendar = new_calendar(method=mail.method)
+    if not mail.all_day:
+        tzid = getattr(mail.start.tzinfo, "key", None)
+        if tzid is None:
+            raise TargetError(f"invitation {mail.uid}: the start time has no named time zone")
+        calendar.add_component(vtimezone(tzid, mail.start.year, mail.end.year))
+    event = Event()
+    event.add("uid", mail.uid)
+    event.add("dtstamp", stamp.astimezone(timezone.utc))
+    event.add("sequence", mail.sequence)
+    event.add("summary", mail.title)
+    event.add("dtstart", mail.start)
+    event.add("dtend", mail.end)
+    if mail.description:
+        event.add("description", mail.description)
+    if mail.location:
+        event.add("location", mail.location)
+    event.add("status", mail.status)
+    event.add("transp", "OPAQUE")
+    event.add("organizer", f"mailto:{settings.organizer_email}",
+              parameters={"CN": _clean(settings.organizer_name)})
+    for attendee in mail.attendees:
+        params = {"CUTYPE": "INDIVIDUAL", "ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION",
+                  "CN": _clean(attendee.name)}
+        if mail.method != CANCEL:
+            params["RSVP"] = "TRUE"
+        event.add("attendee", f"mailto:{attendee.email}", parameters=params)
+    event.add(INVITE_MARKER, mail.group)
+    event.add(KIND, mail.kind)
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def build_message(mail: Mail, settings: MailSettings, stamp: datetime) -> EmailMessage:
+    ics = render_ics(mail, settings, stamp)
+    message = EmailMessage(policy=SMTP_POLICY)
+    message["From"] = Address(_clean(settings.organizer_name), addr_spec=settings.organizer_email)
+    message["To"] = Address(_clean(mail.to.name), addr_spec=mail.to.email)
+    message["Subject"] = subject(mail)
+    message["Date"] = format_datetime(stamp.astimezone(timezone.utc))
+    message["Message-ID"] = message_id(mail, settings.organizer_email.rsplit("@", 1)[1])
+    message["X-Kalender-Sync-Invite"] = f"{mail.uid} {mail.sequence} {mail.method}"
+    message.set_content(body_text(mail, settings.organizer_name, settings.organizer_email))
+    message.add_alternative(ics.decode("utf-8"), subtype="calendar", charset="utf-8",
+                            params={"method": mail.method})
+    message.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
+    return message
+
+
+# -- the password ------------------------------------------------------------------------
+
+def mail_password(settings: MailSettings) -> str | None:
+    """From mail.password_env or mail.keyring (service; user = mail.username or the organizer)."""
+    if settings.password_env:
+        value = os.environ.get(settings.password_env)
+        if value is None:
+            raise UsageError(f"mail: the environment variable {settings.password_env} is not set")
+        return value
+    if settings.keyring:
+        user = settings.username or settings.organizer_email
+        try:
+            import keyring  # optional: only people who use it install it
+        except ImportError:
+            raise UsageError("mail uses the keyring, but the 'keyring' package is not installed "
+                             "(pip install keyring)") from None
+        try:
+            value = keyring.get_password(settings.keyring, user)
+        except Exception as exc:  # backends raise their own types
+            raise UsageError(f"mail: the keyring could not be read ({type(exc).__name__})") from None
+        if value is None:
+            raise UsageError(f"mail: no password in the keyring for service '{settings.keyring}' and user '{user}'")
+        return value
+    if settings.username:
+        raise UsageError("mail.username is set but no password source: add mail.password_env or mail.keyring")
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+# -- SMTP ----------------------------------------------------------------------------------
+
+class Temporary(Exception):
+    """Worth another try: a 4xx reply, a dropped or refused connection, a timeout."""
+
+
+class Permanent(Exception):
+    """This mail will not go through as it is (a 5xx reply)."""
+
+
+class SmtpSender:
+    """One SMTP connection, opened on the first mail, re-opened after a failure."""
+
+    def __init__(self, settings: MailSettings, password: str | None, timeout: float = TIMEOUT):
+        if settings.security == "none" and settings.username and not _is_loopback(settings.smtp_host):
+            raise UsageError(f"mail.security is none: the password would go unencrypted to "
+                             f"{settings.smtp_host}; use starttls or ssl")
+        self.settings = settings
+        self._password = password
+        self.timeout = timeout
+        self._smtp: smtplib.SMTP | None = None
+
+    def __repr__(self) -> str:          # never the password
+        return f"SmtpSender({self.describe()})"
+
+    def describe(self) -> str:
+        s = self.settings
+        return f"smtp://{s.smtp_host}:{s.smtp_port} ({s.security})"
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        try:
+            if s.security == "ssl":
+                smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=self.timeout,
+                                        context=ssl.create_default_context())
+            else:
+                smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=self.timeout)
+            try:
+                smtp.ehlo()
+                if s.security == "starttls":
+                    if not smtp.has_extn("starttls"):
+                        raise TargetError(f"{self.describe()} does not offer STARTTLS; check mail.security")
+                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.ehlo()
+                if s.username:
+                    smtp.login(s.username, self._password or "")
+            except BaseException:
+                smtp.close()
+                raise
+        except smtplib.SMTPAuthenticationError as exc:
+            raise TargetError(f"{self.describe()}: login as {s.username} refused ({exc.smtp_code} "
+                              f"{_reply_text(exc.smtp_error)})") from None
+        except ssl.SSLCertVerificationError as exc:
+            raise TargetError(f"{self.describe()}: the server certificate is not trusted ({exc.verify_message})") from None
+        except smtplib.SMTPResponseException as exc:
+            if 400 <= exc.smtp_code < 500:
+                raise Temporary(f"{exc.smtp_code} {_reply_text(exc.smtp_error)}") from None
+            raise TargetError(f"{self.describe()}: {exc.smtp_code} {_reply_text(exc.smtp_error)}") from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise TargetError(f"{self.describe()}: {exc}") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise Temporary(f"cannot connect to {self.describe()}: {type(exc).__name__}: {exc}") from None
+        return smtp
+
+    def send_once(self, message: EmailMessage, to: str) -> None:
+        if self._smtp is None:
+            self._smtp = self._connect()
+        try:
+            refused = self._smtp.send_message(message, from_addr=self.settings.organizer_email, to_addrs=[to])
+        except smtplib.SMTPRecipientsRefused as exc:
+            self._reset()
+            codes = [code for code, _ in exc.recipients.values()]
+            text = "; ".join(f"{code} {_reply_text(reply)}" for code, reply in exc.recipients.values())
+            if codes and all(400 <= code < 500 for code in codes):
+                raise Temporary(text) from None
+            raise Permanent(text) from None
+        except smtplib.SMTPResponseException as exc:
+            self._reset()
+            text = f"{exc.smtp_code} {_reply_text(exc.smtp_error)}"
+            if 400 <= exc.smtp_code < 500:
+                raise Temporary(text) from None
+            raise Permanent(text) from None
+        except (OSError, smtplib.SMTPException) as exc:   # reset, timeout, server disconnected
+            self._drop()
+            raise Temporary(f"{type(exc).__name__}: {exc}") from None
+        if refused:
+            raise Permanent("; ".join(f"{code} {_reply_text(reply)}" for code, reply in refused.values()))
+
+    def _reset(self) -> None:
+        # After a refused transaction the connection is usually fine; start clean anyway.
+        self._drop()
+
+    def _drop(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+
+    def close(self) -> None:
+        self._drop()
+
+
+def _reply_text(reply) -> str:
+    if isinstance(reply, bytes):
+        reply = reply.decode("utf-8", "replace")
+    return " ".join(str(reply).split())
+
+
+@dataclass
+class Outcome:
+    mail: Mail
+    subject: str
+    sent: bool = False
+    error: str | None = None
+    attempts: int = 0
+
+
+@dataclass
+class Delivery:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def sent(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.sent]
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.sent]
+
+
+def deliver(mails: list[Mail], sender, settings: MailSettings, record: Callable[[Mail, str], None],
+            clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+            sleep: Callable[[float], None] = time.sleep, attempts: int | None = None,
+            backoff: tuple[float, ...] | None = None) -> Delivery:
+    """Send each mail (retrying temporary failures) and record it the moment it was accepted.
+
+    A connection that cannot be made after all retries ends the run: the remaining mails
+    are reported as not sent, and the next run sends them.
+    """
+    attempts = attempts or ATTEMPTS
+    backoff = BACKOFF if backoff is None else backoff
+    result = Delivery()
+    unreachable: str | None = None
+    for mail in mails:
+        outcome = Outcome(mail, subject(mail))
+        result.outcomes.append(outcome)
+        if unreachable is not None:
+            outcome.error = f"not tried: {unreachable}"
+            continue
+        now = clock()
+        message = build_message(mail, settings, now)
+        for attempt in range(1, attempts + 1):
+            outcome.attempts = attempt
+            try:
+                sender.send_once(message, mail.to.email)
+            except Temporary as exc:
+                outcome.error = f"{exc} ({attempt} attempt{'s' if attempt != 1 else ''})"
+                if attempt < attempts:
+                    sleep(backoff[min(attempt - 1, len(backoff) - 1)] if backoff else 0)
+                continue
+            except Permanent as exc:
+                outcome.error = str(exc)
+                break
+            outcome.sent, outcome.error = True, None
+            record(mail, now.strftime("%Y%m%dT%H%M%SZ"))
+            break
+        if not outcome.sent and outcome.error and outcome.error.startswith("cannot connect"):
+            unreachable = outcome.error
+    return result
