@@ -19,13 +19,13 @@ import json
 import os
 import re
 import secrets
-import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
+from .atomic import write_atomically
 from .errors import TargetError, UsageError
 
 TOKEN_FILE = ".kalender-sync-feeds.json"
@@ -113,31 +113,9 @@ def _serialize(records: dict[str, TokenRecord]) -> bytes:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    """Atomically replace `path` with a file only its owner can read (mode 0600).
-
-    (targets.icsfile.write_atomically makes its files 0644 for calendar apps, so it is not
-    reused here.) mkstemp creates the temporary file 0600 already; it is chmod-ed anyway in
-    case of an unusual umask or platform.
-    """
+    """Atomically replace `path` with a file only its owner can read (mode 0600)."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(handle.fileno(), 0o600)
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        with contextlib.suppress(OSError):     # make the rename itself durable
-            dir_fd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+        write_atomically(path, data, mode=0o600)
     except OSError as exc:
         raise FeedTokenError(f"cannot write the feed token file {path}: {exc.strerror}") from exc
 

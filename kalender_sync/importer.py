@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -36,6 +34,7 @@ from .core.config import _MEDIA, load_team, slug
 from .core.contactlog import fold
 from .core.durations import Interval, parse_interval
 from .core.model import ContactAgreement, Team
+from .atomic import write_atomically
 from .errors import ConfigError, UsageError
 from .logbook import flow_scalar
 
@@ -397,32 +396,11 @@ def write_agreements(config_path: Path, team: Team, person: str, new: list[NewAg
 
 def _replace_file(path: Path, expected: bytes, data: bytes) -> None:
     """Write `data` to `path` atomically, unless the file changed since it was read."""
-    mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
+    def unchanged() -> None:
         if path.read_bytes() != expected:
             raise UsageError(f"{path} changed while importing (someone editing it?); nothing was written; "
                              "run the command again")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:  # pragma: no cover
-        pass
+    write_atomically(path, data, mode=path.stat().st_mode & 0o7777, before_replace=unchanged)
 
 
 def restore(path: Path, data: bytes) -> None:

@@ -17,9 +17,9 @@ from .errors import KalenderSyncError
 
 SCHEMA_VERSION = 1
 
-# synced: on the server as we wrote it; edited: someone changed it, their version stays;
-# gone: we created it and someone deleted it, never re-created; taken: another event holds the UID.
-from .core.diff import EDITED, GONE, SYNCED, TAKEN  # noqa: E402  (re-exported for callers)
+# Record.status is one of core.diff's states: synced (on the server as we wrote it), edited
+# (someone changed it: theirs), done (marked done by its owner), gone (someone deleted it: not
+# re-created) or taken (another event holds the UID).
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,7 @@ from functools import lru_cache
 from . import texts
 from .gcpause import paused_gc
 from .durations import Interval
-from .model import (Aftercare, ContactAgreement, NetworkMeeting, Person, SessionSeries, Team,
-                    WorkingHours)
+from .model import ContactAgreement, Person, SessionSeries, Team
 
 # Changing this namespace would give every event a new UID, i.e. duplicates in every
 # calendar that was ever synced: never change it.

@@ -24,11 +24,10 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 
-from icalendar import vDuration
 
 from ..apply import stamp_for
 from ..core.model import Team

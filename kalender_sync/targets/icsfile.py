@@ -1,8 +1,6 @@
 """A person's events as one .ics file, written atomically."""
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -10,6 +8,7 @@ from icalendar import Calendar
 
 from ..core.diff import Change, Existing
 from ..core.render import HASH, MARKER
+from .. import atomic
 from ..errors import TargetError
 
 WHOLE_FILE = "*"
@@ -74,17 +73,6 @@ class IcsFile:
 def write_atomically(path: Path, data: bytes) -> None:
     """Readers see the old file or the new one, never half of one (rename is atomic)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        atomic.write_atomically(path, data, make_parents=True)
     except OSError as exc:
         raise TargetError(f"cannot write {path}: {exc.strerror}") from exc
