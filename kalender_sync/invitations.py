@@ -293,8 +293,8 @@ def _mails_for(inv: Invitation, before: Stored | None, team: Team, today: date) 
         event = inv.events.get(attendee.person) or next(iter(inv.events.values()))
         reason = CHANGED if seen is not None and seen.method == REQUEST else NEW
         mails.append(Mail(REQUEST, reason, inv.uid, inv.group, inv.kind, sequence, attendee, inv.attendees,
-                          event.title, event.description, event.start, event.end, event.location,
-                          inv.hash, addresses, ACTIVE))
+                          event.title, texts.for_invitation(event.description), event.start, event.end,
+                          event.location, inv.hash, addresses, ACTIVE))
     wanted = set(addresses)
     for address, seen in sorted(recipients.items()):
         if address in wanted or seen.method != REQUEST or _local_day(seen.start) < today:

@@ -39,6 +39,22 @@ FOOTER = {
 }
 
 
+INVITATION_FOOTER = {
+    "nl": "Deze uitnodiging is verstuurd door kalender-sync uit de netwerkafspraken van je team. "
+          "Wijzigingen komen als nieuwe uitnodiging van de organisator.",
+    "en": "This invitation was sent by kalender-sync from your team's networking agreements. "
+          "Changes arrive as a new invitation from the organizer.",
+}
+
+
+def for_invitation(description: str) -> str:
+    """An event description as an invitation says it: there, the organizer's updates win."""
+    for lang, footer in FOOTER.items():
+        if description.endswith(footer):
+            return description[: -len(footer)] + INVITATION_FOOTER[lang]
+    return description
+
+
 def day_text(day: date, lang: str) -> str:
     month = _MONTHS[lang][day.month - 1]
     return f"{day.day} {month} {day.year}" if lang == "nl" else f"{day.day} {month} {day.year}"

@@ -171,3 +171,10 @@ def test_rule_lines_are_folded_at_75_octets_with_crlf(artefacts):
     for _, name, data in _all(artefacts):
         assert b"\n" not in data.replace(b"\r\n", b""), name
         assert all(len(line) <= 75 for line in data.split(b"\r\n")), name
+
+
+def test_invitations_do_not_promise_that_the_recipients_edits_are_kept(artefacts):
+    for name, data in artefacts["mail"]:
+        for event in Calendar.from_ical(data).walk("VEVENT"):
+            description = str(event.get("description", ""))
+            assert "blijven staan" not in description and "are kept" not in description, name
