@@ -22,7 +22,7 @@ class PersonFile:
     person: str
     target: IcsFile
     changes: list[Change]
-    data: bytes
+    data: bytes | None          # None: nothing to write (no change), or not rendered (plan only)
     written: bool = False
 
 
@@ -41,8 +41,12 @@ def ics_targets(team: Team, config_dir: Path, out_dir: Path | None, people: list
     return result
 
 
-def prepare_files(team: Team, plan: Plan, targets: dict[str, IcsFile]) -> list[PersonFile]:
-    """Diff each person's file against the plan and render what it should hold."""
+def prepare_files(team: Team, plan: Plan, targets: dict[str, IcsFile], render: bool = True) -> list[PersonFile]:
+    """Diff each person's file against the plan and render what it should hold.
+
+    iCalendar is rendered only for files that change (and never for `plan`): rendering is
+    the expensive part, and a file whose events all kept their content stays as it is.
+    """
     stamp = stamp_for(plan.today)
     result = []
     for person_id, target in targets.items():
@@ -53,15 +57,19 @@ def prepare_files(team: Team, plan: Plan, targets: dict[str, IcsFile]) -> list[P
         # SEQUENCE, or clients that re-import the file drop it as outdated.
         versions = {c.uid: ((c.existing.sequence, c.existing.stamp or stamp) if c.action == KEEP
                             else (c.sequence, stamp)) for c in changes if c.event is not None}
-        name = f"{team.name} — {person.name}"
-        data = render_calendar(events, stamp, name, person.language, versions=versions)
+        changed = any(c.action != KEEP for c in changes) or (not changes and not target.exists())
+        data = None
+        if render and changed:
+            name = f"{team.name} — {person.name}"
+            data = render_calendar(events, stamp, name, person.language, versions=versions)
         result.append(PersonFile(person_id, target, changes, data))
     return result
 
 
 def write_files(files: list[PersonFile]) -> None:
     for item in files:
-        item.written = item.target.apply(item.changes, {WHOLE_FILE: item.data})
+        if item.data is not None:
+            item.written = item.target.apply(item.changes, {WHOLE_FILE: item.data})
 
 
 __all__ = ["CREATE", "PersonFile", "ics_targets", "prepare_files", "stamp_for", "write_files"]

@@ -127,7 +127,8 @@ def plan_command(config_path: Path, today: date | None, fmt: str, people: tuple[
     _check_people(team, people)
     plan = calendar_plan(team, today)
     targets = ics_targets(team, config_path.parent, out_dir, list(people))
-    results = {f.person: (f.target.describe(), f.changes, [], None) for f in prepare_files(team, plan, targets)}
+    results = {f.person: (f.target.describe(), f.changes, [], None)
+               for f in prepare_files(team, plan, targets, render=False)}
     if out_dir is None:
         jobs = caldav_jobs(team, list(people))
         if jobs:

@@ -79,7 +79,15 @@ class Plan:
     skipped: list[Skipped] = field(default_factory=list)
 
     def for_person(self, person: str) -> list[PlannedEvent]:
-        return [e for e in self.events if e.person == person]
+        # Indexed once: a scan per person made `plan` quadratic (5 minutes for 10,000 people).
+        index = self.__dict__.get("_by_person")
+        if index is None or self.__dict__.get("_indexed") is not self.events or len(self.events) != index[0]:
+            groups: dict[str, list[PlannedEvent]] = defaultdict(list)
+            for event in self.events:
+                groups[event.person].append(event)
+            index = (len(self.events), groups)
+            self.__dict__["_by_person"], self.__dict__["_indexed"] = index, self.events
+        return list(index[1].get(person, ()))
 
 
 class WorkCalendar:

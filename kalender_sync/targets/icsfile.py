@@ -43,6 +43,9 @@ class IcsFile:
     def describe(self) -> str:
         return str(self.path)
 
+    def exists(self) -> bool:
+        return self.path.exists()
+
     def current_bytes(self) -> bytes | None:
         try:
             return self.path.read_bytes()
