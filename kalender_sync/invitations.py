@@ -40,7 +40,6 @@ import hashlib
 import json
 import sqlite3
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -51,6 +50,7 @@ from .core.model import Team
 from .core.planning import Plan, PlannedEvent, uid_for
 from .core.render import content_hash
 from .errors import KalenderSyncError
+from .state import open_db, transaction
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
@@ -430,10 +430,7 @@ class InviteState:
                 self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
                 self.db.execute("SELECT 1 FROM invites LIMIT 1")
             else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
-                self.db.execute("PRAGMA journal_mode=WAL")
-                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db = open_db(path)
                 self._migrate()
         except sqlite3.DatabaseError as exc:
             raise InviteStateError(f"the invitation database {path} cannot be used ({exc}); without it "
@@ -452,15 +449,8 @@ class InviteState:
             self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
 
-    @contextmanager
     def transaction(self):
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        return transaction(self.db)
 
     def close(self) -> None:
         self.db.close()
