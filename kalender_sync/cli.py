@@ -17,8 +17,6 @@ from .core.model import WEEKDAYS
 from .core.planning import PlannedEvent, plan as make_plan
 from .errors import EXIT_FAILURE, EXIT_PARTIAL, KalenderSyncError, PartialFailure, UsageError
 from .loading import load
-from .state import State
-from .sync import caldav_jobs, purge_calendar, sync_team
 from .apply import stamp_for
 
 STATE_NAME = ".kalender-sync-state.sqlite"
@@ -129,7 +127,10 @@ def plan_command(config_path: Path, today: date | None, fmt: str, people: tuple[
     targets = ics_targets(team, config_path.parent, out_dir, list(people))
     results = {f.person: (f.target.describe(), f.changes, [], None)
                for f in prepare_files(team, plan, targets, render=False)}
-    if out_dir is None:
+    if out_dir is None and any(team.calendars[p.calendar].kind == "caldav" for p in team.people.values()):
+        # Imported here: the CalDAV stack (caldav, niquests) is a third of start-up time.
+        from .state import State
+        from .sync import caldav_jobs, sync_team
         jobs = caldav_jobs(team, list(people))
         if jobs:
             path = _state_path(config_path, state_path)
@@ -226,6 +227,8 @@ def export(config_path: Path, today: date | None, out_dir: Path | None, people: 
 def sync(config_path: Path, today: date | None, dry_run: bool, force_delete: bool, people: tuple[str, ...],
          shard, fmt: str, state_path: Path | None):
     """Push the plan into each person's CalDAV calendar (owned events only, edits kept)."""
+    from .state import State
+    from .sync import caldav_jobs, sync_team
     team, today = _load(config_path, today)
     _check_people(team, people)
     plan = calendar_plan(team, today)
@@ -296,6 +299,8 @@ def _show_results(results, fmt: str) -> None:
 @_state_option
 def purge(config_path: Path, today: date | None, people: tuple[str, ...], yes: bool, state_path: Path | None):
     """Remove every event kalender-sync created from the CalDAV calendars, and nothing else."""
+    from .state import State
+    from .sync import caldav_jobs, purge_calendar
     team, today = _load(config_path, today)
     _check_people(team, people)
     jobs = caldav_jobs(team, list(people))
