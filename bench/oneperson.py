@@ -1,0 +1,85 @@
+"""A config in which ONE person's plan has exactly N events, made by the real planner.
+
+How: one person, a monthly session (about 12 events a year) and A contact agreements,
+each with an agreed `next` date on its own working day (`reminders: {ahead: 1,
+max_per_week: 7}`, so every agreement gives one reminder and reminders are not pushed
+out of the horizon by the weekly limit). The horizon grows with N (one reminder per
+working day at most). A is tuned by planning until the plan has exactly N events for
+that person, so what we push is what `kalender-sync sync` would push, not a synthetic
+stand-in.
+
+`changed=True` gives the same config with one agreement's medium changed (phone ->
+coffee): its reminder's title changes, nothing else moves. That is benchmark 3.
+"""
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from pathlib import Path
+
+PERSON = "bench"
+TODAY = date(2027, 1, 4)          # a Monday; runs are reproducible with --today
+MEDIA = ["phone", "coffee", "lunch", "walk", "video"]
+INTERVALS = ["3 months", "4 months", "6 months", "1 year"]
+
+
+def horizon_years(n: int) -> int:
+    # ~245 working days a year in NL; keep a margin for the holidays and the sessions.
+    return max(1, math.ceil(n / 200))
+
+
+def changed_index(agreements: int) -> int:
+    return agreements // 2
+
+
+def generate(n_agreements: int, years: int, caldav_url: str | None, *, changed: bool = False) -> str:
+    lines = ["version: 1", "team: Bench", "timezone: Europe/Amsterdam", "language: nl",
+             f"horizon: {years * 12} months", "holidays: NL",
+             "reminders: {ahead: 1, max_per_week: 7, overdue_every: 2 weeks, at: \"09:00\", alarm: 15m}",
+             "calendars:"]
+    if caldav_url:
+        lines.append(f'  cal: {{caldav: "{caldav_url}", username: bench, password_env: KS_BENCH_PASSWORD}}')
+    else:
+        lines.append('  cal: {ics: "out/{person}.ics"}')
+    lines += ["people:", f"  {PERSON}: {{name: Bench Person, email: bench@example.nl, calendar: cal}}", "contacts:"]
+    day = TODAY + timedelta(days=1)
+    for index in range(n_agreements):
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        medium = MEDIA[index % len(MEDIA)]
+        if changed and index == changed_index(n_agreements):
+            medium = "coffee" if medium != "coffee" else "lunch"
+        lines.append(f"  - {{owner: {PERSON}, with: Contact {index:04d}, role: former client, "
+                     f"organisation: Organisatie {index % 37}, every: {INTERVALS[index % 4]}, "
+                     f"last: {(TODAY - timedelta(days=30 + index % 200)).isoformat()}, next: {day.isoformat()}, "
+                     f"medium: {medium}, duration: 30m, question: \"Hoe gaat het met project {index}?\"}}")
+        day += timedelta(days=1)
+    lines += ["sessions:",
+              f"  - {{name: Netwerken op de agenda, every: month, participants: [{PERSON}], "
+              "prefer: {weekday: thu, start: \"14:00\"}, duration: 1h}"]
+    return "\n".join(lines) + "\n"
+
+
+def _count(text: str) -> int:
+    from kalender_sync.core.config import load_team
+    from kalender_sync.core.planning import plan
+    team = load_team(text, "bench.yaml")
+    return len(plan(team, TODAY).for_person(PERSON))
+
+
+def write_config(n: int, folder: Path, caldav_url: str | None, *, changed: bool = False,
+                 name: str = "config.yaml") -> tuple[Path, int]:
+    """Write a config whose plan has exactly n events for PERSON; returns (path, agreements)."""
+    years = horizon_years(n)
+    agreements = max(1, n - 12 * years)
+    for _ in range(20):                     # bounded: converges in 1-3 steps
+        got = _count(generate(agreements, years, None))
+        if got == n:
+            break
+        agreements += n - got
+    else:
+        raise RuntimeError(f"could not make a plan of exactly {n} events (last: {got})")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(generate(agreements, years, caldav_url, changed=changed), encoding="utf-8")
+    return path, agreements
