@@ -1,9 +1,9 @@
 """cProfile the places where bench/run.py shows a miss; text reports in bench/results/profiles/.
 
-    python bench/profile.py push  [--server radicale] [--n 500]   # sync_team initial push
-    python bench/profile.py noop  [--server radicale] [--n 1000]  # `kalender-sync sync` no-op, as a process
-    python bench/profile.py core  [--people 10000]                # load config + plan
-    python bench/profile.py plan-noop [--people 2000]             # `kalender-sync plan --out DIR` after export
+    python bench/profiling.py push  [--server radicale] [--n 500]   # sync_team initial push
+    python bench/profiling.py noop  [--server radicale] [--n 1000]  # `kalender-sync sync` no-op, as a process
+    python bench/profiling.py core  [--people 10000]                # load config + plan
+    python bench/profiling.py plan-noop [--people 2000]             # `kalender-sync plan --out DIR` after export
 
 cProfile slows pure-Python code down (about 1.5-2x), so read the shares, not the
 absolute times; bench/run.py has the real times. Loopback servers only, as in run.py.
@@ -28,7 +28,8 @@ def stats_text(profile, title: str, limit: int = 35) -> str:
     buffer = io.StringIO()
     buffer.write(f"# {title}\n")
     for order in ("tottime", "cumulative"):
-        stats = pstats.Stats(profile, stream=buffer)
+        stats = pstats.Stats(profile, stream=buffer) if not isinstance(profile, pstats.Stats) else profile
+        stats.stream = buffer
         stats.strip_dirs().sort_stats(order).print_stats(limit)
     return buffer.getvalue()
 
