@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .core.gcpause import settle
 from .apply import ics_targets, prepare_files, write_files
 from .core.diff import ACTIONS, summarize
 from .core.model import WEEKDAYS
@@ -49,11 +50,14 @@ def common(func):
 def calendar_plan(team, today: date):
     """The plan for calendars: without the group events people get as e-mail invitations."""
     from .invitations import for_calendars
-    return for_calendars(make_plan(team, today), team)
+    result = for_calendars(make_plan(team, today), team)
+    settle()
+    return result
 
 
 def _load(config_path: Path, today: date | None):
     team = load(config_path)
+    settle()
     return team, today or datetime.now(team.timezone).date()
 
 
@@ -78,10 +82,12 @@ def check(config_path: Path, today: date | None):
 
 
 def _when(event: PlannedEvent, lang: str = "en") -> str:
+    start = event.start
     if event.all_day:
-        return f"{event.start.isoformat()} {WEEKDAYS[event.start.weekday()]} all day    "
-    return (f"{event.start:%Y-%m-%d} {WEEKDAYS[event.start.weekday()]} "
-            f"{event.start:%H:%M}–{event.end:%H:%M}")
+        return f"{start.isoformat()} {WEEKDAYS[start.weekday()]} all day    "
+    # isoformat slices instead of strftime: this runs for every one of 120,000 events.
+    return (f"{start.date().isoformat()} {WEEKDAYS[start.weekday()]} "
+            f"{start.time().isoformat()[:5]}–{event.end.time().isoformat()[:5]}")
 
 
 def _event_json(event: PlannedEvent) -> dict:
@@ -159,22 +165,24 @@ def _show_plan(team, plan, results, people, fmt: str) -> None:
             })
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
+    # One write per person instead of one click.echo per line: 130,000 lines for 10,000 people.
     click.echo(f"Plan for {team.name}, {plan.today} – {plan.until}")
     for person in chosen:
         target, changes, failures, refused = results.get(person.id, (None, [], [], None))
         actions = {c.uid: c.action for c in changes}
         counts = summarize(changes)
         summary = ", ".join(f"{n} {a}" for a, n in counts.items() if n or a in ("create", "update", "delete", "keep"))
-        click.echo(f"\n{person.name} ({person.id}) → {target or person.calendar}: {summary}")
+        lines = [f"\n{person.name} ({person.id}) → {target or person.calendar}: {summary}"]
         for event in plan.for_person(person.id):
-            click.echo(f"  {actions.get(event.uid, 'planned'):<8} {_when(event)}  {event.kind:<11} {event.title}")
+            lines.append(f"  {actions.get(event.uid, 'planned'):<8} {_when(event)}  {event.kind:<11} {event.title}")
         for change in changes:
             if change.event is None:
-                click.echo(f"  {change.action:<8} {change.existing.key or change.uid}")
+                lines.append(f"  {change.action:<8} {change.existing.key or change.uid}")
         for failure in failures:
-            click.echo(f"  FAILED   {failure}")
+            lines.append(f"  FAILED   {failure}")
         if refused:
-            click.echo(f"  REFUSED  {refused}")
+            lines.append(f"  REFUSED  {refused}")
+        click.echo("\n".join(lines))
     for skipped in plan.skipped:
         click.echo(f"\nwarning: {skipped.what}: {skipped.reason}")
 

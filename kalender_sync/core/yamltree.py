@@ -40,24 +40,49 @@ _IMPLICIT = [
 _QUICK_STR = re.compile(r"^[A-Za-z_][^:]*$")   # starts with a letter, no colon: never one of the above
 
 
+# A plain scalar whose YAML 1.1 type is worked out only when a reader asks (Scalar.is_int
+# etc.): libyaml calls the resolver once per scalar, and typing 900,000 scalars of a
+# 10,000-person team up front cost half a second for values that are read as text anyway.
+_PLAIN = "?plain"
+
+
+def resolve_plain(value: str) -> str:
+    """The tag PyYAML's SafeLoader gives a plain scalar (tests hold the two equal)."""
+    if _QUICK_STR.match(value) and value not in _WORDS:
+        return _STR
+    for tag, pattern in _IMPLICIT:
+        if pattern.match(value):
+            return tag
+    return _STR
+
+
 class _Loader(_BASE_LOADER):
     """libyaml's composer when PyYAML has it, with a one-pass resolver for plain scalars."""
 
     def resolve(self, kind, value, implicit):
         if kind is yaml.ScalarNode and implicit[0]:
-            if _QUICK_STR.match(value) and value not in _WORDS:
+            return resolve_plain(value)
+        return super().resolve(kind, value, implicit)
+
+
+class _LazyLoader(_BASE_LOADER):
+    """As _Loader, but plain scalars are tagged _PLAIN and typed on demand."""
+
+    def resolve(self, kind, value, implicit):
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                return _PLAIN
+            if implicit[1]:
                 return _STR
-            for tag, pattern in _IMPLICIT:
-                if pattern.match(value):
-                    return tag
-            return _STR
         return super().resolve(kind, value, implicit)
 
 
 _WORDS = {"yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
           "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL"}
-_LOADER = _Loader
-_SAFE_SCALAR_TAGS = {_STR, _NULL, _INT, _BOOL, _FLOAT, "tag:yaml.org,2002:timestamp"}
+_NULL_TEXTS = {"", "~", "null", "Null", "NULL"}
+_BOOL_TEXTS = _WORDS - _NULL_TEXTS
+_LOADER = _LazyLoader
+_SAFE_SCALAR_TAGS = {_STR, _NULL, _INT, _BOOL, _FLOAT, "tag:yaml.org,2002:timestamp", _PLAIN}
 
 
 @dataclass(slots=True)
@@ -72,20 +97,31 @@ class Scalar(Node):
     quoted: bool
 
     @property
+    def resolved_tag(self) -> str:
+        if self.tag == _PLAIN:
+            self.tag = resolve_plain(self.text)
+        return self.tag
+
+    @property
     def is_null(self) -> bool:
+        # Set lookups, not the resolver: asked of nearly every scalar.
+        if self.tag == _PLAIN:
+            return self.text in _NULL_TEXTS
         return self.tag == _NULL and not self.quoted
 
     @property
     def is_int(self) -> bool:
-        return self.tag == _INT and not self.quoted
+        return self.resolved_tag == _INT and not self.quoted
 
     @property
     def is_bool(self) -> bool:
+        if self.tag == _PLAIN:
+            return self.text in _BOOL_TEXTS
         return self.tag == _BOOL and not self.quoted
 
     @property
     def is_float(self) -> bool:
-        return self.tag == _FLOAT and not self.quoted
+        return self.resolved_tag == _FLOAT and not self.quoted
 
     def shown(self) -> object:
         """The value as the user wrote it, for '(got: …)'."""
@@ -136,7 +172,7 @@ def parse(text: str, filename: str) -> tuple[Node | None, list[Problem]]:
     if len(nodes) > 1:
         return None, [Problem(filename, nodes[1].start_mark.line + 1, "",
                               "more than one YAML document ('---'); keep one document per file")]
-    if not nodes or isinstance(nodes[0], yaml.ScalarNode) and nodes[0].tag == _NULL and not nodes[0].value:
+    if not nodes or isinstance(nodes[0], yaml.ScalarNode) and nodes[0].tag in (_NULL, _PLAIN) and not nodes[0].value:
         return None, [Problem(filename, 1, "", "the file is empty")]
     return _convert(nodes[0], filename, problems, ""), problems
 
@@ -175,7 +211,7 @@ def _convert(node: yaml.Node, filename: str, problems: list[Problem], path: str)
     merged: dict[str, tuple[int, Node]] = {}
     for key_node, value_node in node.value:
         key_line = key_node.start_mark.line + 1
-        if key_node.tag == "tag:yaml.org,2002:merge":
+        if key_node.tag == "tag:yaml.org,2002:merge" or key_node.tag == _PLAIN and key_node.value == "<<":
             # `<<: *defaults` — keys written out next to it win, as in YAML's merge-key spec.
             sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
             for source in sources:

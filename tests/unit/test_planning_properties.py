@@ -72,3 +72,19 @@ def test_every_agreement_has_a_reminder_within_the_horizon(team, today):
         # Spreading may push a reminder by a week per contact at most (12 contacts, 1 a week).
         if due < result.until - timedelta(weeks=13):
             assert agreement.id in reminded
+
+
+@given(st.text(max_size=80))
+def test_uid_is_uuid5_of_the_key(key):
+    # UIDs must never change (a changed UID duplicates every synced event), so the
+    # fast formatting is held to the standard library's uuid5 for any key.
+    import uuid
+    from kalender_sync.core.planning import UID_NAMESPACE, uid_for
+    text = key.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    assert uid_for(text) == f"{uuid.uuid5(UID_NAMESPACE, text)}@kalender-sync"
+
+
+def test_uid_of_a_known_key_never_changes():
+    from kalender_sync.core.planning import uid_for
+    # Pinned: the UID this key got from the first release on.
+    assert uid_for("contact/maarten/piet-de-vries/2027-03-23/0") == "eef67c41-a0c8-5403-8291-6a656c74928a@kalender-sync"

@@ -33,3 +33,30 @@ def test_norway_and_clock_times_stay_text():
     tree, problems = yamltree.parse("holidays: NO\nstart: 14:00\n", "t.yaml")
     assert not problems
     assert tree.items["holidays"][1].text == "NO" and tree.items["start"][1].text == "14:00"
+
+
+def _lazy_agrees(value: str) -> bool:
+    """A plain scalar typed on demand answers is_null/is_bool/is_int/is_float as SafeLoader types it."""
+    slow = REFERENCE.resolve(yaml.ScalarNode, value, (True, False))
+    scalar = yamltree.Scalar(1, value, yamltree._PLAIN, False)
+    answers = (scalar.is_null, scalar.is_bool, scalar.is_int, scalar.is_float)
+    expected = tuple(slow == f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float"))
+    return answers == expected
+
+
+def test_lazy_typing_of_tricky_scalars():
+    assert all(_lazy_agrees(v) for v in SAMPLES)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="0123456789-+:._eEbxXaAfFnNoOyYsStTlLuU~< \t", max_size=14))
+def test_lazy_typing_of_random_scalars(value):
+    assert _lazy_agrees(value)
+
+
+def test_quoted_scalars_are_text_and_merge_keys_still_merge():
+    tree, problems = yamltree.parse('a: "12"\nb: ~\nd: &d {x: 1}\ne: {<<: *d, y: 2}\n', "t.yaml")
+    assert not problems
+    a, b = tree.items["a"][1], tree.items["b"][1]
+    assert not a.is_int and not a.is_null and b.is_null
+    assert set(tree.items["e"][1].items) == {"x", "y"}
