@@ -9,6 +9,7 @@ can simply be run again.
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -22,6 +23,9 @@ from .core.render import HASH, MARKER, content_hash, observed_hash, render_objec
 from .errors import TargetError
 from .state import Record, State, stamp_text
 from .targets.caldav import CalDAVCalendar, InvalidSyncToken, Listed, Listing, PreconditionFailed, Refused
+
+# Bodies rendered ahead of the request that sends them (see CalendarSync._write).
+_RENDER_AHEAD = 4
 
 # Below this many kalender-sync events, removing all of them is an ordinary change.
 MASS_DELETE_MINIMUM = 3
@@ -205,23 +209,7 @@ class CalendarSync:
             return result
         if dry_run:
             return result
-        wrote = False
-        for change in result.changes:
-            if progress is not None:
-                progress(1)
-            if change.action in (KEEP, CONFLICT, SKIP):
-                result.count(change.action)
-                if change.action == SKIP and change.event is None:
-                    continue
-                continue
-            try:
-                self._apply(change, view, result)
-                wrote = True
-            except Refused as exc:
-                result.failures.append(str(exc))
-                break
-            except TargetError as exc:
-                result.failures.append(f"{change.action} '{change.title}': {exc}")
+        wrote = self._write(result, view, progress)
         # Records of events that are neither planned nor on the server any more.
         planned_uids = {e.uid for e in planned}
         stale = [uid for uid, r in view.items() if r.status in (GONE, TAKEN) and uid not in planned_uids]
@@ -241,6 +229,74 @@ class CalendarSync:
         return result
 
     # -- writes ----------------------------------------------------------------
+    def _write(self, result: CalendarResult, view: dict[str, Record], progress) -> bool:
+        """Carry out the changes in order, one request at a time; True if anything was written.
+
+        Bodies are rendered a few changes ahead on a worker thread, so rendering runs while
+        this thread waits for the server (a socket wait leaves the interpreter free). The
+        requests and the status DB stay on this thread: one request in flight, recorded in
+        order, and a refusal stops before the next request goes out. (The other way round,
+        requests on the worker, the worker could not start a request until rendering here
+        let go of the interpreter, and nothing overlapped.)
+        """
+        wrote = False
+        bodies = iter([c for c in result.changes if c.action in (CREATE, UPDATE)])
+        ahead: dict[str, Future] = {}
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kalender-sync-render")
+
+        def top_up() -> None:
+            while len(ahead) < _RENDER_AHEAD and (change := next(bodies, None)) is not None:
+                sequence = 0 if change.action == CREATE else change.sequence
+                ahead[change.uid] = pool.submit(self._render, change.event, sequence)
+
+        try:
+            for change in result.changes:
+                if progress is not None:
+                    progress(1)
+                if change.action in (KEEP, CONFLICT, SKIP):
+                    result.count(change.action)
+                    continue
+                body = None
+                if change.action != DELETE and _RENDER_AHEAD:
+                    top_up()
+                    body = ahead.pop(change.uid).result()
+                    top_up()
+                try:
+                    self._apply(change, view, result, body)
+                    wrote = True
+                except Refused as exc:
+                    result.failures.append(str(exc))
+                    break
+                except TargetError as exc:
+                    result.failures.append(f"{change.action} '{change.title}': {exc}")
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return wrote
+
+    def _request(self, change: Change, view: dict[str, Record], body: bytes | None = None) -> tuple:
+        """The target call that carries out `change`, with its body."""
+        record = view.get(change.uid)
+        if change.action == CREATE:
+            return self.target.create, self.target.href_for(change.uid), body or self._render(change.event, 0)
+        if change.action == UPDATE:
+            return (self.target.update, record.href, body or self._render(change.event, change.sequence),
+                    record.etag)
+        return self.target.delete, record.href, record.etag
+
+    def _done(self, change: Change, view: dict[str, Record], result: CalendarResult, answer) -> None:
+        """Record a write the server confirmed (`answer`: the new ETag, or for DELETE whether it was there)."""
+        record = view.get(change.uid)
+        if change.action == CREATE:
+            view[change.uid] = self._record(change.event, self.target.href_for(change.uid), answer, 0)
+            self._store(view[change.uid])
+        elif change.action == UPDATE:
+            view[change.uid] = self._record(change.event, record.href, answer, change.sequence)
+            self._store(view[change.uid])
+        else:
+            view.pop(change.uid, None)
+            self._forget(change.uid)
+        result.count(change.action)
+
     def _render(self, event: PlannedEvent, sequence: int) -> bytes:
         return render_object(event, self.stamp, sequence, self.person.language)
 
@@ -249,27 +305,17 @@ class CalendarSync:
                       SYNCED, event.key, (event.end if isinstance(event.end, date) and not isinstance(event.end, datetime)
                                           else event.end.date()).isoformat())
 
-    def _apply(self, change: Change, view: dict[str, Record], result: CalendarResult, retry: bool = True) -> None:
-        record = view.get(change.uid)
+    def _apply(self, change: Change, view: dict[str, Record], result: CalendarResult,
+               body: bytes | None = None, retry: bool = True) -> None:
+        call, *args = self._request(change, view, body)
         try:
-            if change.action == CREATE:
-                href = self.target.href_for(change.uid)
-                etag = self.target.create(href, self._render(change.event, 0))
-                view[change.uid] = self._record(change.event, href, etag, 0)
-                self._store(view[change.uid])
-            elif change.action == UPDATE:
-                etag = self.target.update(record.href, self._render(change.event, change.sequence), record.etag)
-                view[change.uid] = self._record(change.event, record.href, etag, change.sequence)
-                self._store(view[change.uid])
-            elif change.action == DELETE:
-                self.target.delete(record.href, record.etag)
-                view.pop(change.uid, None)
-                self._forget(change.uid)
-            result.count(change.action)
+            answer = call(*args)
         except PreconditionFailed:
             if not retry:
                 raise
             self._reconcile(change, view, result)
+            return
+        self._done(change, view, result, answer)
 
     def _reconcile(self, change: Change, view: dict[str, Record], result: CalendarResult) -> None:
         """After a 412: read the one event again and decide anew; never overwrite blindly."""
