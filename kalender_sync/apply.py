@@ -9,7 +9,6 @@ from pathlib import Path
 from .core.diff import CREATE, KEEP, Change, Existing, diff
 from .core.model import Team
 from .core.planning import Plan
-from .core.render import render_calendar
 from .targets.icsfile import WHOLE_FILE, IcsFile, written_records
 from .targets.icsindex import FolderIndex
 
@@ -74,6 +73,7 @@ def prepare_files(team: Team, plan: Plan, targets: dict[str, IcsFile], render: b
         changed = any(c.action != KEEP for c in changes) or (not changes and not target.exists())
         data = records = None
         if render and changed:
+            from .core.render import render_calendar   # icalendar: only when a file changes
             name = f"{team.name} — {person.name}"
             data = render_calendar(events, stamp, name, person.language, versions=versions)
             records = written_records(events, stamp, versions)

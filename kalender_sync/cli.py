@@ -18,6 +18,7 @@ from .core.model import WEEKDAYS
 from .core.planning import PlannedEvent, plan as make_plan
 from .errors import EXIT_FAILURE, EXIT_PARTIAL, KalenderSyncError, PartialFailure, UsageError
 from .loading import load
+from .state import read_meta
 from .apply import stamp_for
 
 STATE_NAME = ".kalender-sync-state.sqlite"
@@ -237,14 +238,17 @@ def sync(config_path: Path, today: date | None, dry_run: bool, force_delete: boo
     """Push the plan into each person's CalDAV calendar (owned events only, edits kept)."""
     from .state import State
     from .sync import caldav_jobs, sync_team
+    path = _state_path(config_path, state_path)
+    holidays_seen = _recall_holidays(path)
     team, today = _load(config_path, today)
     _check_people(team, people)
     plan = calendar_plan(team, today)
     jobs = caldav_jobs(team, list(people), shard)
     if not jobs:
         raise UsageError("nobody in this selection has a caldav calendar")
-    path = _state_path(config_path, state_path)
     state = None if dry_run and not path.exists() else State(path)
+    if state is not None and not dry_run:
+        _remember_holidays(state, holidays_seen)
     if fmt == "auto":
         fmt = "table" if sys.stdout.isatty() else "json"
     replan = lambda changed: calendar_plan(changed, today)  # noqa: E731 - contacts marked done move reminders
@@ -263,6 +267,33 @@ def sync(config_path: Path, today: date | None, dry_run: bool, force_delete: boo
     if any(r.failures or r.refused for r in results):
         failed = [r.person for r in results if r.failures or r.refused]
         raise PartialFailure(f"not finished for: {', '.join(failed)}; run sync again to continue")
+
+
+_HOLIDAYS_META = "holidays"
+
+
+def _recall_holidays(state_path: Path) -> str | None:
+    """Seed the public-holiday answers the status DB kept from an earlier sync, if they came
+    from the installed `holidays` version: a no-op sync then never imports that library
+    (115 ms of its start-up). Returns what was stored, to see later whether it grew."""
+    from .core import holidayfacts
+    stored = read_meta(state_path, _HOLIDAYS_META)
+    if stored is None:
+        return None
+    try:
+        memo = json.loads(stored)
+        if memo.get("version") == holidayfacts.library_version():
+            holidayfacts.seed(memo)
+    except (ValueError, TypeError, AttributeError):
+        return None     # unreadable: asked again, and stored anew
+    return stored
+
+
+def _remember_holidays(state, stored: str | None) -> None:
+    from .core import holidayfacts
+    memo = json.dumps({"version": holidayfacts.library_version(), **holidayfacts.known()}, sort_keys=True)
+    if memo != stored:
+        state.set_meta(_HOLIDAYS_META, memo)
 
 
 def _record_contacts(config_path: Path, team, entries, today: date) -> None:

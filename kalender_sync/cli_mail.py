@@ -13,7 +13,6 @@ from .cli import cli, common, _load  # noqa: F401
 from .core.planning import plan as make_plan
 from .errors import PartialFailure, UsageError
 from .invitations import STATE_NAME, InviteState, MailPlan, plan_mails, subject
-from .targets.mail import Delivery, SmtpSender, deliver, mail_password
 
 try:
     import fcntl
@@ -129,6 +128,8 @@ def invite(config_path: Path, today: date | None, dry_run: bool, fmt: str, state
                 state.close()
         _show_dry_run(mail_plan, fmt)
         return
+    # Imported here: it pulls in icalendar, which the other commands' start-up need not pay for.
+    from .targets.mail import Delivery, SmtpSender, deliver, mail_password
     with _run_lock(path):
         state = InviteState(path)
         try:

@@ -48,7 +48,7 @@ from zoneinfo import ZoneInfo
 from .core import texts
 from .core.model import Team
 from .core.planning import Plan, PlannedEvent, uid_for
-from .core.render import content_hash
+from .core.fingerprint import content_hash
 from .errors import KalenderSyncError
 from .state import open_db, transaction
 

@@ -116,5 +116,27 @@ class State:
             self.db.execute("INSERT OR REPLACE INTO calendars VALUES (?, ?)", (calendar, token))
 
 
+    # -- small remembered facts (e.g. public holidays, see core.holidayfacts) ------------------
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+def read_meta(path: Path, key: str) -> str | None:
+    """A meta value, read without creating or changing anything (a bad config must write
+    nothing, and this runs before the config is read); None if there is none."""
+    if not path.is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
 def stamp_text(stamp: datetime) -> str:
     return stamp.strftime("%Y%m%dT%H%M%SZ")

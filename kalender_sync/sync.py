@@ -13,13 +13,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from icalendar import Calendar
-
 from .core.diff import (CONFLICT, CREATE, DELETE, DONE, EDITED, GONE, KEEP, SKIP, SYNCED, TAKEN, UPDATE,
                         Change, Existing, diff, summarize)
 from .core.model import LoggedContact, Person, Team
 from .core.planning import PlannedEvent, Plan, uid_for
-from .core.render import HASH, MARKER, content_hash, observed_hash, render_object
+from .core.fingerprint import HASH, MARKER, content_hash, observed_hash
 from .errors import TargetError
 from .state import Record, State, stamp_text
 from .targets.caldav import CalDAVCalendar, InvalidSyncToken, Listed, Listing, PreconditionFailed, Refused
@@ -66,6 +64,7 @@ def shard_of(person_id: str, shards: int) -> int:
 # -- reading what is there --------------------------------------------------------
 
 def _first_event(data: str):
+    from icalendar import Calendar   # not imported by a no-op sync, which parses nothing
     try:
         calendar = Calendar.from_ical(data)
     except ValueError:
@@ -298,6 +297,7 @@ class CalendarSync:
         result.count(change.action)
 
     def _render(self, event: PlannedEvent, sequence: int) -> bytes:
+        from .core.render import render_object   # icalendar: only when something is written
         return render_object(event, self.stamp, sequence, self.person.language)
 
     def _record(self, event: PlannedEvent, href: str, etag: str | None, sequence: int) -> Record:

@@ -13,7 +13,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from ..errors import ConfigError, Problem
-from . import yamltree
+from . import holidayfacts, yamltree
 from .gcpause import paused_gc
 from .durations import Interval, parse_interval, parse_length
 from .model import (WEEKDAYS, Aftercare, Calendar, ContactAgreement, FeedSettings, MailSettings,
@@ -83,19 +83,6 @@ def _timezones() -> frozenset[str]:
 def _countries() -> dict[str, tuple[str, ...]]:
     import holidays
     return {code: tuple(subs) for code, subs in holidays.list_supported_countries().items()}
-
-
-def _subdivisions(code: str) -> tuple[str, ...] | None:
-    """The subdivisions of a supported country, None for an unknown code.
-
-    Loads only that country: listing all of them (holidays.list_supported_countries) costs
-    50 ms, a third of a no-op sync's start-up, so it is kept for the error message.
-    """
-    import holidays
-    try:
-        return tuple(type(holidays.country_holidays(code)).subdivisions)
-    except NotImplementedError:
-        return None
 
 
 def suggest(word: str, options) -> str:
@@ -431,7 +418,7 @@ def _read_holidays(r: _Reader, node: Node | None) -> tuple[str | None, str | Non
             subdivision = r.text(sub, "holidays.subdivision")
         if not code:
             return None, None
-    subdivisions = _subdivisions(code)
+    subdivisions = holidayfacts.subdivisions(code)
     if subdivisions is None:
         r.problem(line, path, "unknown country code for public holidays" + suggest(code, _countries()), code)
         return None, None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from .planning import PlannedEvent, uid_for
-from .render import content_hash
+from .fingerprint import content_hash
 
 CREATE, UPDATE, DELETE, KEEP = "create", "update", "delete", "keep"
 # Not writes: reported so that the person running the sync sees why nothing happened.

@@ -10,10 +10,11 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 from . import texts
 from .gcpause import paused_gc
+from .holidayfacts import holiday_dates
 from .durations import Interval
 from .model import ContactAgreement, Person, SessionSeries, Team
 
@@ -119,14 +120,9 @@ class WorkCalendar:
     def is_holiday(self, day: date) -> bool:
         known = self._holiday.get(day)
         if known is None:
-            known = self._holiday[day] = bool(self.team.holiday_country) and day in _holiday_dates(
+            known = self._holiday[day] = bool(self.team.holiday_country) and day in holiday_dates(
                 self.team.holiday_country, self.team.holiday_subdivision, day.year)
         return known
-
-    def holiday_name(self, day: date) -> str | None:
-        if not self.team.holiday_country:
-            return None
-        return _holidays(self.team.holiday_country, self.team.holiday_subdivision, day.year).get(day)
 
     def is_working_day(self, day: date, people: list[Person]) -> bool:
         return not self.is_holiday(day) and all(p.working_hours.is_working_day(day) for p in people)
@@ -185,17 +181,6 @@ class WorkCalendar:
             if self.is_working_day(candidate, people):
                 return candidate
         return None
-
-
-@lru_cache(maxsize=64)
-def _holidays(country: str, subdivision: str | None, year: int):
-    import holidays
-    return holidays.country_holidays(country, subdiv=subdivision, years=[year], language="en_US")
-
-
-@lru_cache(maxsize=64)
-def _holiday_dates(country: str, subdivision: str | None, year: int) -> frozenset[date]:
-    return frozenset(_holidays(country, subdivision, year))
 
 
 Busy = dict[str, list[tuple[datetime, datetime]]]

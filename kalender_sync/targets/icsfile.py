@@ -4,12 +4,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from icalendar import Calendar
-from icalendar.prop import vDatetime
+from functools import lru_cache
 
 from ..core.diff import Change, Existing
 from ..core.planning import PlannedEvent
-from ..core.render import HASH, MARKER, content_hash
+from ..core.fingerprint import HASH, MARKER, content_hash
 from .. import atomic
 from ..errors import TargetError
 from .icsindex import FolderIndex, digest
@@ -19,6 +18,7 @@ WHOLE_FILE = "*"
 
 def read_existing(data: bytes) -> dict[str, Existing]:
     """The VEVENTs of an .ics file as `Existing` records."""
+    from icalendar import Calendar   # only for files the index does not vouch for
     result: dict[str, Existing] = {}
     calendar = Calendar.from_ical(data)
     for component in calendar.walk("VEVENT"):
@@ -39,8 +39,11 @@ def read_existing(data: bytes) -> dict[str, Existing]:
     return result
 
 
-# How icalendar reads back the UTC DTSTAMP we write (ZoneInfo("UTC") with icalendar 7.3).
-_READ_UTC = vDatetime.from_ical("20000101T000000Z").tzinfo
+@lru_cache(maxsize=1)
+def _read_utc():
+    """How icalendar reads back the UTC DTSTAMP we write (ZoneInfo("UTC") with icalendar 7.3)."""
+    from icalendar.prop import vDatetime
+    return vDatetime.from_ical("20000101T000000Z").tzinfo
 
 
 def written_records(events: list[PlannedEvent], stamp: datetime,
@@ -55,7 +58,7 @@ def written_records(events: list[PlannedEvent], stamp: datetime,
         end = event.end
         result[event.uid] = Existing(
             uid=event.uid, key=event.key, hash=content_hash(event), sequence=sequence,
-            stamp=event_stamp.astimezone(_READ_UTC).replace(microsecond=0),
+            stamp=event_stamp.astimezone(_read_utc()).replace(microsecond=0),
             end=end.date() if isinstance(end, datetime) else end)
     return result
 

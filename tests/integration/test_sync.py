@@ -253,3 +253,46 @@ def radicale_caldav(request, radicale_server):
     target = CalDAVTarget(radicale_server, request.node.name)
     yield target
     target.close()
+
+
+_PROBE = """
+import sys, runpy
+sys.argv = ["kalender-sync"] + sys.argv[1:]
+try:
+    runpy.run_module("kalender_sync", run_name="__main__")
+finally:
+    sys.stderr.write("\\nholidays imported: %s\\n" % ("holidays" in sys.modules))
+"""
+
+
+def test_a_no_op_sync_takes_public_holidays_from_the_status_db(radicale_caldav, tmp_path):
+    """The holidays library costs a quarter of a no-op sync's start-up; its answers are kept
+    in the status DB for the installed version, and a changed version asks again."""
+    import sqlite3
+    team = Team(radicale_caldav, tmp_path, people=("anna",))
+    env = dict(os.environ, PYTHONUTF8="1")
+    command = [sys.executable, "-c", _PROBE, "sync", "--config", str(team.path), "--today", SATURDAY.isoformat(),
+               "--state", str(team.state_path), "--format", "json"]
+    first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert "holidays imported: True" in first.stderr
+    memo = json.loads(sqlite3.connect(team.state_path).execute(
+        "SELECT value FROM meta WHERE key = 'holidays'").fetchone()[0])
+    import holidays
+    years = {y for c, s, y, _ in memo["dates"]}
+    assert years and all(sorted(d) == sorted(x.isoformat() for x in holidays.country_holidays(c, subdiv=s, years=[y]))
+                         for c, s, y, d in memo["dates"])
+    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "holidays imported: False" in again.stderr
+    assert set(json.loads(again.stdout)["calendars"][0]["done"]) == {"keep"}
+    # Another library version: the memo is not trusted, the library is asked and the memo renewed.
+    db = sqlite3.connect(team.state_path)
+    db.execute("UPDATE meta SET value = ? WHERE key = 'holidays'", (json.dumps(memo | {"version": "0.0.1"}),))
+    db.commit()
+    db.close()
+    third = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert third.returncode == 0 and "holidays imported: True" in third.stderr
+    assert set(json.loads(third.stdout)["calendars"][0]["done"]) == {"keep"}
+    renewed = sqlite3.connect(team.state_path).execute("SELECT value FROM meta WHERE key = 'holidays'").fetchone()[0]
+    assert json.loads(renewed)["version"] == holidays.__version__
