@@ -106,7 +106,8 @@ def child(mode: str, config: str, today: str, out: str, result_path: str) -> Non
         meter.wrap(planning.Plan, "for_person", "Plan.for_person")
         meter.wrap(icsfile, "read_existing", "read existing .ics (parse)")
         meter.wrap(apply_mod, "diff", "diff")
-        meter.wrap(apply_mod, "render_calendar", "render_calendar")
+        meter.wrap(apply_mod, "render_calendar", "render_calendar") or meter.wrap(render, "render_calendar",
+                                                                                   "render_calendar")
         meter.wrap(render, "build_event", "build_event (VEVENTs rendered)")
         command = "plan" if mode.startswith("plan") else "export"
         args = [command, "--config", config, "--today", today, "--out", out]
