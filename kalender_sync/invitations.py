@@ -50,7 +50,7 @@ from .core.model import Team
 from .core.planning import Plan, PlannedEvent, uid_for
 from .core.fingerprint import content_hash
 from .errors import KalenderSyncError
-from .state import open_db, transaction
+from .state import open_db, open_read_only, transaction
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
@@ -427,7 +427,7 @@ class InviteState:
         self.path = path
         try:
             if read_only:
-                self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+                self.db = open_read_only(path)
                 self.db.execute("SELECT 1 FROM invites LIMIT 1")
             else:
                 self.db = open_db(path)

@@ -50,6 +50,11 @@ def open_db(path: Path) -> sqlite3.Connection:
     return db
 
 
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """An existing database, opened so that nothing can be created or changed in it."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+
+
 @contextmanager
 def transaction(db: sqlite3.Connection):
     db.execute("BEGIN IMMEDIATE")
@@ -128,7 +133,7 @@ def read_meta(path: Path, key: str) -> str | None:
     if not path.is_file():
         return None
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+        db = open_read_only(path)
         try:
             row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         finally:
