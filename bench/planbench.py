@@ -76,7 +76,7 @@ def child(mode: str, config: str, today: str, out: str, result_path: str) -> Non
     if mode == "core":
         from datetime import date
         import kalender_sync.cli as cli
-        from kalender_sync.loading import load
+        from kalender_sync.storage.teamfiles import load
         t_imported = time.perf_counter()
         planner = getattr(cli, "calendar_plan", None) or cli.make_plan
         t0 = time.perf_counter()
@@ -88,11 +88,11 @@ def child(mode: str, config: str, today: str, out: str, result_path: str) -> Non
         extra.update(people=len(team.people), contacts=len(team.contacts), projects=len(team.projects),
                      sessions=len(team.sessions), events=len(plan.events), skipped=len(plan.skipped))
     else:
-        import kalender_sync.apply as apply_mod
+        import kalender_sync.engine.export as apply_mod
         import kalender_sync.cli as cli
         import kalender_sync.core.planning as planning
         import kalender_sync.core.render as render
-        import kalender_sync.targets.icsfile as icsfile
+        import kalender_sync.targets.files as icsfile
         t_imported = time.perf_counter()
         meter.wrap(cli, "load")
         meter.wrap(cli, "calendar_plan", "plan") or meter.wrap(cli, "make_plan", "plan")

@@ -83,7 +83,7 @@ def profile_noop(kind: str, n: int, work: Path) -> str:
 def profile_core(people: int, work: Path) -> str:
     import genconfig
     from datetime import date
-    from kalender_sync.loading import load
+    from kalender_sync.storage.teamfiles import load
     import kalender_sync.cli as cli
     planner = getattr(cli, "calendar_plan", None) or cli.make_plan
     config = work / "team.yaml"

@@ -41,12 +41,12 @@ import vdir
 from countproxy import CountingProxy
 from servers import PASSWORD, USERNAME, RunningServer, basic_auth
 
-from kalender_sync.apply import stamp_for
+from kalender_sync.engine.export import stamp_for
 from kalender_sync.core.config import load_team
 from kalender_sync.core.planning import plan as make_plan
 from kalender_sync.core.render import render_object
-from kalender_sync.state import State
-from kalender_sync.sync import caldav_jobs, sync_team
+from kalender_sync.storage.status import State
+from kalender_sync.engine.sync import caldav_jobs, sync_team
 from kalender_sync.targets.caldav import CalDAVCalendar, RequestLog, redact
 
 PERSON = oneperson.PERSON
@@ -209,8 +209,8 @@ class Breakdown:
 
     def __init__(self):
         import kalender_sync.core.render as render_mod
-        import kalender_sync.sync as sync_mod
-        from kalender_sync.state import State as StateClass
+        import kalender_sync.engine.sync as sync_mod
+        from kalender_sync.storage.status import State as StateClass
         self.seconds: dict[str, float] = {}
         self.calls: dict[str, int] = {}
         self._undo = []

@@ -12,9 +12,9 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from ..errors import ConfigError, Problem
-from . import holidayfacts, yamltree
-from .gcpause import paused_gc
+from .errors import ConfigError, Problem
+from . import yamltree
+from .publicholidays import HolidayFacts
 from .durations import Interval, parse_interval, parse_length
 from .model import (WEEKDAYS, Aftercare, Calendar, ContactAgreement, FeedSettings, MailSettings,
                     NetworkMeeting, Person, ReminderSettings, SessionSeries, Team, WorkingHours)
@@ -239,15 +239,19 @@ class _Reader:
         return text
 
 
-def load_team(text: str, filename: str = "config.yaml") -> Team:
-    """Parse and validate a team config. Raises ConfigError listing every problem."""
-    with paused_gc():
-        tree, problems = yamltree.parse(text, filename)
-        reader = _Reader(filename)
-        reader.problems.extend(problems)
-        team = None
-        if tree is not None:
-            team = _read_team(reader, tree)
+def load_team(text: str, filename: str = "config.yaml", holidays: HolidayFacts | None = None) -> Team:
+    """Parse and validate a team config. Raises ConfigError listing every problem.
+
+    `holidays`: the public-holiday answers to use and add to (a fresh memo if not given);
+    the team keeps it, so planning asks the same memo.
+    """
+    facts = holidays if holidays is not None else HolidayFacts()
+    tree, problems = yamltree.parse(text, filename)
+    reader = _Reader(filename)
+    reader.problems.extend(problems)
+    team = None
+    if tree is not None:
+        team = _read_team(reader, tree, facts)
     if reader.problems or team is None:
         raise ConfigError(reader.problems)
     return team
@@ -258,7 +262,7 @@ def _get(fields: dict, key: str):
     return item[1] if item else None
 
 
-def _read_team(r: _Reader, tree: Node) -> Team | None:
+def _read_team(r: _Reader, tree: Node, facts: HolidayFacts) -> Team | None:
     top = r.mapping(tree, "", "top")
     if top is None:
         return None
@@ -284,7 +288,7 @@ def _read_team(r: _Reader, tree: Node) -> Team | None:
     team_name = "Team"
     if (node := _get(top, "team")) is not None:
         team_name = r.text(node, "team") or team_name
-    country, subdivision = _read_holidays(r, _get(top, "holidays"))
+    country, subdivision = _read_holidays(r, _get(top, "holidays"), facts)
     default_hours = _read_working_hours(r, _get(top, "working_hours"), "working_hours")
     reminders = _read_reminders(r, _get(top, "reminders"))
 
@@ -315,7 +319,8 @@ def _read_team(r: _Reader, tree: Node) -> Team | None:
     return Team(name=team_name, timezone=tz, language=language, horizon=horizon,
                 holiday_country=country, holiday_subdivision=subdivision, reminders=reminders,
                 people=people, calendars=calendars, contacts=tuple(contacts), projects=tuple(projects),
-                sessions=tuple(sessions), meetings=tuple(meetings), source=r.filename, mail=mail, feed=feed)
+                sessions=tuple(sessions), meetings=tuple(meetings), source=r.filename, mail=mail, feed=feed,
+                public_holidays=facts)
 
 
 def _check_unique_ids(r: _Reader, kind: str, items) -> None:
@@ -396,7 +401,7 @@ class _Refs:
         return tuple(result) if len(result) == len(items) else None
 
 
-def _read_holidays(r: _Reader, node: Node | None) -> tuple[str | None, str | None]:
+def _read_holidays(r: _Reader, node: Node | None, facts: HolidayFacts) -> tuple[str | None, str | None]:
     if node is None:
         return "NL", None
     if isinstance(node, Scalar):
@@ -418,7 +423,7 @@ def _read_holidays(r: _Reader, node: Node | None) -> tuple[str | None, str | Non
             subdivision = r.text(sub, "holidays.subdivision")
         if not code:
             return None, None
-    subdivisions = holidayfacts.subdivisions(code)
+    subdivisions = facts.subdivisions(code)
     if subdivisions is None:
         r.problem(line, path, "unknown country code for public holidays" + suggest(code, _countries()), code)
         return None, None

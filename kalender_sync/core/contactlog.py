@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import replace
 
-from ..errors import ConfigError
+from .errors import ConfigError
 from . import yamltree
 from .config import _Reader, slug, suggest
 from .model import ContactAgreement, LoggedContact, Team

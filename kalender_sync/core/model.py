@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .durations import Interval
+from .publicholidays import HolidayFacts
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -186,3 +187,6 @@ class Team:
     log: tuple[LoggedContact, ...] = field(default=())
     mail: MailSettings | None = None
     feed: FeedSettings = FeedSettings()
+    # The memo of the `holidays` library's answers this team is planned with (not part of
+    # what the team is: two teams with the same config are equal whatever they asked).
+    public_holidays: HolidayFacts = field(default_factory=HolidayFacts, compare=False, repr=False)

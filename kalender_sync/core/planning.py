@@ -13,8 +13,6 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import cached_property
 
 from . import texts
-from .gcpause import paused_gc
-from .holidayfacts import holiday_dates
 from .durations import Interval
 from .model import ContactAgreement, Person, SessionSeries, Team
 
@@ -120,7 +118,7 @@ class WorkCalendar:
     def is_holiday(self, day: date) -> bool:
         known = self._holiday.get(day)
         if known is None:
-            known = self._holiday[day] = bool(self.team.holiday_country) and day in holiday_dates(
+            known = self._holiday[day] = bool(self.team.holiday_country) and day in self.team.public_holidays.dates(
                 self.team.holiday_country, self.team.holiday_subdivision, day.year)
         return known
 
@@ -190,13 +188,12 @@ def plan(team: Team, today: date, busy: Busy | None = None) -> Plan:
     """All events each person should have in [today, today + horizon)."""
     result = Plan(today=today, until=team.horizon.after(today))
     work = WorkCalendar(team)
-    with paused_gc():
-        _plan_aftercare(team, work, result)
-        _plan_sessions(team, work, result, busy or {})
-        _plan_meetings(team, work, result)
-        # Contact reminders last: they are the flexible ones and go around the rest.
-        _plan_contacts(team, work, result, busy or {})
-        result.events.sort(key=lambda e: (e.person, _sort_moment(e.start), e.key))
+    _plan_aftercare(team, work, result)
+    _plan_sessions(team, work, result, busy or {})
+    _plan_meetings(team, work, result)
+    # Contact reminders last: they are the flexible ones and go around the rest.
+    _plan_contacts(team, work, result, busy or {})
+    result.events.sort(key=lambda e: (e.person, _sort_moment(e.start), e.key))
     return result
 
 

@@ -14,7 +14,7 @@ import re
 
 import yaml
 
-from ..errors import Problem
+from .errors import Problem
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"

@@ -16,7 +16,7 @@ from caldav.elements import cdav, dav
 from caldav.lib import error as caldav_error
 from lxml import etree
 
-from ..errors import TargetError
+from ..core.errors import TargetError
 
 _ICS = "text/calendar; charset=utf-8"
 

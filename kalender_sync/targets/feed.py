@@ -21,6 +21,8 @@ import json
 import logging
 import os
 import re
+import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,14 +31,14 @@ from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 
 
-from ..apply import stamp_for
+from ..engine.export import stamp_for
 from ..core.model import Team
 from ..core.planning import Plan, plan as make_plan
-from ..invitations import for_calendars
+from ..core.invitations import for_calendars
 from ..core.render import render_calendar
-from ..errors import KalenderSyncError, TargetError
-from ..feedtokens import TokenStore
-from ..loading import load, log_path
+from ..core.errors import KalenderSyncError, TargetError
+from ..storage.feedtokens import TokenStore
+from ..storage.teamfiles import load, log_path
 
 log = logging.getLogger("kalender_sync.feed")
 access_log = logging.getLogger("kalender_sync.feed.access")
@@ -407,3 +409,27 @@ def create_server(app, host: str, port: int, threads: int = 4, trusted_proxy: st
         raise TargetError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     except ValueError as exc:                     # waitress rejects bad option values this way
         raise TargetError(f"cannot start the feed server: {exc}") from exc
+
+
+def log_to_stderr() -> logging.Logger:
+    """Send the server's own and waitress's log lines to stderr, every one through the redaction."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    for name in ("kalender_sync", "waitress"):
+        logger = logging.getLogger(name)
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return log
+
+
+def run_until_stopped(server) -> None:
+    """Serve until SIGTERM or Ctrl-C (waitress's run() closes the server on KeyboardInterrupt)."""
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        server.run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .. import atomic
+from ..storage import atomic
 from ..core.diff import SYNCED, Existing
 
 INDEX_NAME = ".kalender-sync-index.json"

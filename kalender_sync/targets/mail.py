@@ -34,8 +34,8 @@ from icalendar import Event
 from ..core.model import MailSettings
 from ..core.render import KIND, new_calendar
 from ..core.timezones import vtimezone
-from ..errors import TargetError, UsageError
-from ..invitations import CANCEL, Mail, body_text, message_id, subject
+from ..core.errors import TargetError, UsageError
+from ..core.invitations import CANCEL, Mail, body_text, message_id, subject
 
 # The invitation's own marker. Deliberately NOT render.MARKER (X-KALENDER-SYNC-KEY): an
 # accepted invitation in a CalDAV calendar that sync manages must never look like one

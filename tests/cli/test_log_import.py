@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from helpers import BASE, EXAMPLE
-from kalender_sync.importer import NotSafe, insert_plan
-from kalender_sync.loading import load
+from kalender_sync.features.importer import NotSafe, insert_plan
+from kalender_sync.storage.teamfiles import load
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "import"
 

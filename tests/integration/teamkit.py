@@ -9,11 +9,11 @@ from pathlib import Path
 
 from icalendar import Calendar, Event
 
-from kalender_sync.apply import stamp_for
+from kalender_sync.engine.export import stamp_for
 from kalender_sync.core.config import load_team
 from kalender_sync.core.planning import plan
-from kalender_sync.state import State
-from kalender_sync.sync import caldav_jobs, sync_team
+from kalender_sync.storage.status import State
+from kalender_sync.engine.sync import caldav_jobs, sync_team
 from kalender_sync.targets.caldav import CalDAVCalendar, RequestLog, RetryPolicy
 
 PASSWORD_ENV = "KS_TEST_CALDAV_PASSWORD"

@@ -11,7 +11,7 @@ import pytest
 
 from faultproxy import FaultProxy
 from kalender_sync.core.planning import plan
-from kalender_sync.state import State
+from kalender_sync.storage.status import State
 from teamkit import SATURDAY, Team, foreign_event
 
 pytestmark = pytest.mark.integration

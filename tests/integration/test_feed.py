@@ -26,8 +26,8 @@ import pytest
 from ical.calendar_stream import IcsCalendarStream
 
 from kalender_sync.core.planning import plan as make_plan
-from kalender_sync.feedtokens import new_token
-from kalender_sync.loading import load
+from kalender_sync.storage.feedtokens import new_token
+from kalender_sync.storage.teamfiles import load
 
 pytestmark = pytest.mark.integration
 

@@ -27,7 +27,8 @@ from aiosmtpd.controller import Controller  # noqa: E402
 from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
 
 from kalender_sync import cli as cli_module  # noqa: E402
-from kalender_sync.invitations import STATE_NAME, invite_uid  # noqa: E402
+from kalender_sync.core.invitations import invite_uid  # noqa: E402
+from kalender_sync.storage.invites import STATE_NAME  # noqa: E402
 from kalender_sync.targets import mail as mail_module  # noqa: E402
 
 pytestmark = pytest.mark.integration

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 
-from kalender_sync.state import State
-from kalender_sync.sync import caldav_jobs, purge_calendar, shard_of
+from kalender_sync.storage.status import State
+from kalender_sync.engine.sync import caldav_jobs, purge_calendar, shard_of
 from teamkit import SATURDAY, Team, done, foreign_event
 
 pytestmark = pytest.mark.integration
@@ -243,7 +243,7 @@ def test_a_reminder_marked_done_in_the_calendar_is_logged_once(radicale_caldav, 
 
 def plan_for(team):
     from kalender_sync.core.planning import plan
-    from kalender_sync.loading import load
+    from kalender_sync.storage.teamfiles import load
     return plan(load(team.path), SATURDAY)
 
 

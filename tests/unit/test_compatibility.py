@@ -13,12 +13,13 @@ import pytest
 from icalendar import Calendar
 
 from helpers import EXAMPLE
-from kalender_sync.apply import stamp_for
+from kalender_sync.engine.export import stamp_for
 from kalender_sync.core.config import load_team
 from kalender_sync.core.contactlog import load_log
 from kalender_sync.core.planning import plan
 from kalender_sync.core.render import render_calendar, render_object
-from kalender_sync.invitations import InviteState, for_calendars, plan_mails
+from kalender_sync.core.invitations import for_calendars, plan_mails
+from kalender_sync.storage.invites import InviteState
 from kalender_sync.targets.feed import render_feed
 from kalender_sync.targets.mail import build_message
 

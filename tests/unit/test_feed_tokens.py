@@ -13,8 +13,8 @@ import threading
 
 import pytest
 
-from kalender_sync import feedtokens
-from kalender_sync.feedtokens import (FeedTokenError, TokenStore, base_url, feed_url, hash_token, new_token,
+from kalender_sync.storage import feedtokens
+from kalender_sync.storage.feedtokens import (FeedTokenError, TokenStore, base_url, feed_url, hash_token, new_token,
                                       webcal_url)
 from kalender_sync.targets.feed import NotFoundLimiter, RedactingFilter, redact
 
@@ -168,7 +168,7 @@ def test_concurrent_rotations_lose_no_update(tmp_path):
 
 
 def test_rotate_without_people_is_a_usage_error(store):
-    from kalender_sync.errors import UsageError
+    from kalender_sync.core.errors import UsageError
     with pytest.raises(UsageError):
         store.rotate([])
 

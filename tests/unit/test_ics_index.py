@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from icalendar import Calendar
 
-import kalender_sync.targets.icsfile as icsfile
+import kalender_sync.targets.files as icsfile
 from kalender_sync.cli import cli
 from kalender_sync.core.diff import Existing
 from kalender_sync.targets.icsindex import INDEX_NAME, VERSION, FolderIndex, decode, encode

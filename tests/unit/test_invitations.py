@@ -15,8 +15,9 @@ from icalendar import Calendar
 
 from kalender_sync.core.config import load_team
 from kalender_sync.core.planning import plan
-from kalender_sync.invitations import (CANCEL, CANCELLED, CHANGED, NEW, REMOVED, REQUEST, InviteState, invitations,
-                                       invite_uid, plan_mails, subject)
+from kalender_sync.core.invitations import (CANCEL, CANCELLED, CHANGED, NEW, REMOVED, REQUEST, invitations,
+                                            invite_uid, plan_mails, subject)
+from kalender_sync.storage.invites import InviteState
 
 TODAY = date(2026, 11, 24)
 TZ = ZoneInfo("Europe/Amsterdam")

@@ -11,9 +11,9 @@ from helpers import EXAMPLE, make_team, planned
 from kalender_sync.core.contactlog import load_log
 from kalender_sync.core.model import LoggedContact
 from kalender_sync.core.planning import contact_status
-from kalender_sync.errors import ConfigError, UsageError
-from kalender_sync.loading import load
-from kalender_sync.logbook import HEADER, append_contact, flow_scalar, format_entry, resolve_contact
+from kalender_sync.core.errors import ConfigError, UsageError
+from kalender_sync.storage.teamfiles import load
+from kalender_sync.features.logbook import HEADER, append_contact, flow_scalar, format_entry, resolve_contact
 
 TODAY = date(2026, 11, 24)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from kalender_sync.cli import main
-from kalender_sync.loading import load
-from kalender_sync.report import Month, build_report, render, render_html, year_fraction
+from kalender_sync.storage.teamfiles import load
+from kalender_sync.features.report import Month, build_report, render, render_html, year_fraction
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "report"
 TODAY = date(2026, 6, 15)       # a Monday

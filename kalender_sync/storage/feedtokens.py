@@ -26,7 +26,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .atomic import write_atomically
-from .errors import TargetError, UsageError
+from ..core.errors import TargetError, UsageError
 
 TOKEN_FILE = ".kalender-sync-feeds.json"
 TOKEN_BYTES = 32                 # 256 bits; token_urlsafe(32) gives 43 characters

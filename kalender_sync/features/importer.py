@@ -30,12 +30,12 @@ from pathlib import Path
 
 import yaml
 
-from .core.config import _MEDIA, load_team, slug
-from .core.contactlog import fold
-from .core.durations import Interval, parse_interval
-from .core.model import ContactAgreement, Team
-from .atomic import write_atomically
-from .errors import ConfigError, UsageError
+from ..core.config import _MEDIA, load_team, slug
+from ..core.contactlog import fold
+from ..core.durations import Interval, parse_interval
+from ..core.model import ContactAgreement, Team
+from ..storage.atomic import write_atomically
+from ..core.errors import ConfigError, KalenderSyncError, UsageError
 from .logbook import flow_scalar
 
 # Normalised header -> field.  Order of FIELDS is the order of keys in the written line.
@@ -406,3 +406,18 @@ def _replace_file(path: Path, expected: bytes, data: bytes) -> None:
 def restore(path: Path, data: bytes) -> None:
     """Put the original bytes back (after a failed re-validation of the written file)."""
     _replace_file(path, path.read_bytes(), data)
+
+
+def insert_agreements(config_path: Path, team: Team, person: str, new: list[NewAgreement]) -> Inserted:
+    """Insert the agreements into the config, then read the whole config and contact log back
+    as every command does; if that fails, the config is put back as it was. Raises NotSafe
+    (nothing written) or the loading error (config restored)."""
+    from ..storage.teamfiles import load
+    original = config_path.read_bytes()
+    inserted = write_agreements(config_path, team, person, new)
+    try:
+        load(config_path)
+    except KalenderSyncError:
+        restore(config_path, original)
+        raise
+    return inserted

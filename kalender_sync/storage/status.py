@@ -7,15 +7,18 @@ Secrets are never stored here: calendars are keyed by their URL without credenti
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .errors import KalenderSyncError
+from ..core.errors import KalenderSyncError
+from ..core.publicholidays import HolidayFacts, library_version
 
 SCHEMA_VERSION = 1
+_HOLIDAYS_META = "holidays"
 
 # Record.status is one of core.diff's states: synced (on the server as we wrote it), edited
 # (someone changed it: theirs), done (marked done by its owner), gone (someone deleted it: not
@@ -121,10 +124,16 @@ class State:
             self.db.execute("INSERT OR REPLACE INTO calendars VALUES (?, ?)", (calendar, token))
 
 
-    # -- small remembered facts (e.g. public holidays, see core.holidayfacts) ------------------
+    # -- small remembered facts (public holidays, see core.publicholidays) ----------------------
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction():
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def remember_holidays(self, facts: HolidayFacts, stored: str | None) -> None:
+        """Keep what `facts` knows now for the next run, if it differs from what was `stored`."""
+        memo = json.dumps({"version": library_version(), **facts.known()}, sort_keys=True)
+        if memo != stored:
+            self.set_meta(_HOLIDAYS_META, memo)
 
 
 def read_meta(path: Path, key: str) -> str | None:
@@ -141,6 +150,22 @@ def read_meta(path: Path, key: str) -> str | None:
     except sqlite3.Error:
         return None
     return row[0] if row else None
+
+
+def recall_holidays(path: Path) -> tuple[HolidayFacts, str | None]:
+    """The public-holiday answers an earlier sync kept in the status DB at `path`, if they came
+    from the installed `holidays` version: a no-op sync then never imports that library.
+    Returns the facts and what was stored (to see later whether it grew)."""
+    stored = read_meta(path, _HOLIDAYS_META)
+    if stored is None:
+        return HolidayFacts(), None
+    try:
+        memo = json.loads(stored)
+        if memo.get("version") == library_version():
+            return HolidayFacts(memo), stored
+    except (ValueError, TypeError, AttributeError):
+        pass    # unreadable: asked again, and stored anew
+    return HolidayFacts(), None
 
 
 def stamp_text(stamp: datetime) -> str:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import os
 
-from .core.model import Calendar
-from .errors import UsageError
+from ..core.model import Calendar
+from ..core.errors import UsageError
 
 
 class MissingSecret(UsageError):

@@ -14,16 +14,17 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import yaml
 
-from .core.config import slug
-from .core.contactlog import fold, load_log, match_agreement
-from .core.model import ContactAgreement, LoggedContact, Team
-from .errors import ConfigError, UsageError
-from .loading import log_path
+from ..core.config import slug
+from ..core.contactlog import fold, load_log, match_agreement
+from ..core.model import ContactAgreement, LoggedContact, Team
+from ..core.planning import ContactStatus, contact_status, plan as make_plan
+from ..core.errors import ConfigError, UsageError
+from ..storage.teamfiles import log_path
 
 HEADER = (
     "# Contact log: one line per contact that happened. Append-only: written by\n"
@@ -197,3 +198,21 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+@dataclass(frozen=True)
+class NextReminder:
+    agreement: ContactAgreement
+    status: ContactStatus
+    start: datetime | None        # the first reminder in the calendars, None beyond the horizon
+    until: date                   # the end of the planning horizon
+
+
+def next_reminder(team: Team, entry: LoggedContact, today: date) -> NextReminder:
+    """What a logged contact means for the next reminder of its agreement."""
+    agreement = next(a for a in team.contacts if a.owner == entry.owner and a.id == entry.agreement)
+    plan = make_plan(team, today)
+    prefix = f"contact/{entry.owner}/{entry.agreement}/"
+    reminders = [e for e in plan.for_person(entry.owner) if e.kind == "contact" and e.key.startswith(prefix)]
+    return NextReminder(agreement, contact_status(team, agreement), reminders[0].start if reminders else None,
+                        plan.until)

@@ -48,11 +48,12 @@ import json
 import math
 from calendar import isleap
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
-from .core.durations import add_months
-from .core.model import ContactAgreement, Team
-from .core.planning import contact_status, plan as make_plan
+from ..core.durations import add_months
+from ..core.errors import UsageError
+from ..core.model import ContactAgreement, Team
+from ..core.planning import contact_status, plan as make_plan
 
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 NETWORKING_KINDS = ("contact", "session", "aftercare", "meeting")
@@ -172,13 +173,21 @@ def _planned_dates(team: Team, agreement: ContactAgreement, today: date, end: da
     return dues
 
 
+def report_period(today: date, start: date | None, end: date | None) -> tuple[date, date]:
+    """The period to report on: this calendar year; with only a start, one year from it; with
+    only an end, the year up to it (both inclusive)."""
+    if start is not None and end is None:
+        end = add_months(start, 12) - timedelta(days=1)
+    elif end is not None and start is None:
+        start = add_months(end, -12) + timedelta(days=1)
+    default_start, default_end = default_period(today)
+    return start or default_start, end or default_end
+
+
 def build_report(team: Team, today: date, start: date | None = None, end: date | None = None,
                  target: float | None = None) -> Report:
-    default_start, default_end = default_period(today)
-    start = start or default_start
-    end = end or default_end
+    start, end = report_period(today, start, end)
     if end < start:
-        from .errors import UsageError
         raise UsageError(f"the period ends ({end}) before it starts ({start})")
     fraction = year_fraction(start, end)
     total_agreements = len(team.contacts)

@@ -3,7 +3,7 @@
 The planning part is pure: `plan_mails(events, team, stored, today)` compares the planned
 group events with what the invitation database says each recipient last received and
 returns the mails to send now, each with its METHOD and SEQUENCE. No clock, no files, no
-network. `InviteState` is the small SQLite database that remembers, per invitation UID,
+network. `storage.invites.InviteState` is the small SQLite database that remembers, per invitation UID,
 the organizer's current version (content hash, SEQUENCE, attendees) and, per recipient,
 what they last got. The sender (targets/mail.py) records every mail right after the SMTP
 server accepted it, so a run that stops half-way neither re-sends what went out nor
@@ -37,20 +37,14 @@ Rules for the mails (RFC 5546, RFC 6047, ../shared/reference/field-notes.md 4-6)
 from __future__ import annotations
 
 import hashlib
-import json
-import sqlite3
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from .core import texts
-from .core.model import Team
-from .core.planning import Plan, PlannedEvent, uid_for
-from .core.fingerprint import content_hash
-from .errors import KalenderSyncError
-from .state import open_db, open_read_only, transaction
+from . import texts
+from .model import Team
+from .planning import Plan, PlannedEvent, uid_for
+from .fingerprint import content_hash
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
@@ -63,8 +57,6 @@ WITHDRAWN = "cancelled"     # the whole event was cancelled
 FAMILIES = {"session": "session", "aftercare": "aftercare",
             "meeting": "meeting", "prepare": "meeting", "report_back": "meeting"}
 
-STATE_NAME = ".kalender-sync-invites.sqlite"
-SCHEMA_VERSION = 1
 
 
 def invite_uid(group: str) -> str:
@@ -396,95 +388,6 @@ def message_id(mail: Mail, domain: str) -> str:
     """The same mail gets the same Message-ID, so a re-send after a crash can be recognised."""
     token = uuid.uuid5(uuid.NAMESPACE_URL, f"kalender-sync:{mail.uid}/{mail.sequence}/{mail.method}/{mail.to.address}")
     return f"<{token}@{domain}>"
-
-
-# -- the invitation database ---------------------------------------------------------
-
-class InviteStateError(KalenderSyncError):
-    pass
-
-
-def _moment_text(value: datetime | date) -> tuple[str, str | None]:
-    if isinstance(value, datetime):
-        return value.isoformat(), getattr(value.tzinfo, "key", None)
-    return value.isoformat(), None
-
-
-def _moment(text: str, tzid: str | None) -> datetime | date:
-    if "T" not in text:
-        return date.fromisoformat(text)
-    value = datetime.fromisoformat(text)
-    return value.astimezone(ZoneInfo(tzid)) if tzid else value
-
-
-class InviteState:
-    """Per invitation UID: the organizer's version; per recipient: what they last got.
-
-    SQLite, one short transaction per sent mail. Never holds a password.
-    """
-
-    def __init__(self, path: Path, read_only: bool = False):
-        self.path = path
-        try:
-            if read_only:
-                self.db = open_read_only(path)
-                self.db.execute("SELECT 1 FROM invites LIMIT 1")
-            else:
-                self.db = open_db(path)
-                self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise InviteStateError(f"the invitation database {path} cannot be used ({exc}); without it "
-                                   "every invitation would be sent again, so fix or restore it") from None
-
-    def _migrate(self) -> None:
-        with self.transaction():
-            self.db.execute("""CREATE TABLE IF NOT EXISTS invites (
-                uid TEXT PRIMARY KEY, grp TEXT NOT NULL, kind TEXT NOT NULL, hash TEXT NOT NULL,
-                sequence INTEGER NOT NULL, attendees TEXT NOT NULL, status TEXT NOT NULL, updated TEXT NOT NULL)""")
-            self.db.execute("""CREATE TABLE IF NOT EXISTS recipients (
-                uid TEXT NOT NULL, address TEXT NOT NULL, email TEXT NOT NULL, person TEXT NOT NULL,
-                name TEXT NOT NULL, lang TEXT NOT NULL, method TEXT NOT NULL, sequence INTEGER NOT NULL,
-                hash TEXT NOT NULL, title TEXT NOT NULL, start TEXT NOT NULL, end_ TEXT NOT NULL, tzid TEXT,
-                location TEXT, sent TEXT NOT NULL, PRIMARY KEY (uid, address))""")
-            self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-
-    def transaction(self):
-        return transaction(self.db)
-
-    def close(self) -> None:
-        self.db.close()
-
-    def load(self) -> dict[str, Stored]:
-        seen: dict[str, dict[str, Seen]] = {}
-        for row in self.db.execute("SELECT uid, address, email, person, name, lang, method, sequence, hash, title, "
-                                   "start, end_, tzid, location, sent FROM recipients"):
-            (uid, address, email, person, name, lang, method, sequence, hash_, title, start, end, tzid,
-             location, sent) = row
-            seen.setdefault(uid, {})[address] = Seen(email, person, name, lang, method, sequence, hash_, title,
-                                                     _moment(start, tzid), _moment(end, tzid), location, sent)
-        result = {}
-        for uid, group, kind, hash_, sequence, attendees, status in self.db.execute(
-                "SELECT uid, grp, kind, hash, sequence, attendees, status FROM invites"):
-            result[uid] = Stored(uid, group, kind, hash_, sequence, tuple(json.loads(attendees)), status,
-                                 seen.get(uid, {}))
-        return result
-
-    def record(self, mail: Mail, sent: str) -> None:
-        """After the SMTP server accepted `mail`: its version is now the organizer's, and the recipient has it."""
-        start, tzid = _moment_text(mail.start)
-        end, _ = _moment_text(mail.end)
-        with self.transaction():
-            self.db.execute(
-                """INSERT INTO invites VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uid) DO UPDATE SET
-                   hash = excluded.hash, sequence = MAX(sequence, excluded.sequence),
-                   attendees = excluded.attendees, status = excluded.status, updated = excluded.updated""",
-                (mail.uid, mail.group, mail.kind, mail.hash, mail.sequence, json.dumps(list(mail.version_attendees)),
-                 mail.version_status, sent))
-            self.db.execute("INSERT OR REPLACE INTO recipients VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (mail.uid, mail.to.address, mail.to.email, mail.to.person, mail.to.name, mail.to.lang,
-                             mail.method, mail.sequence, mail.hash, mail.title, start, end, tzid, mail.location,
-                             sent))
 
 
 def for_calendars(plan: Plan, team: Team) -> Plan:

@@ -1,22 +1,18 @@
-"""CLI commands for the report features; they register themselves on the main click group.
+"""Commands for the contact log: log (one contact that happened) and import (a contact list).
 
     kalender-sync log PERSON CONTACT [--on DATE] [--next DATE] [--note TEXT]
     kalender-sync import FILE --person PERSON [--every INTERVAL] [--dry-run]
-    kalender-sync report [--from DATE] [--to DATE] [--format table|csv|json|html] [--out FILE] [--target N]
 """
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import click
 
-from .atomic import write_atomically
-from .cli import cli, common, _load, _parse_today  # noqa: F401
-from .core.durations import Interval, add_months, parse_interval
-from .core.planning import contact_status, plan as make_plan
-from .errors import KalenderSyncError, UsageError
-from .loading import load
+from ..core.durations import Interval, parse_interval
+from ..core.errors import KalenderSyncError, UsageError
+from .options import common, load_team, parse_date
 
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -27,13 +23,13 @@ def _when(moment) -> str:
 
 # -- log -------------------------------------------------------------------------------------
 
-@cli.command("log")
+@click.command("log")
 @common
 @click.argument("person")
 @click.argument("contact")
-@click.option("--on", "on", callback=_parse_today, metavar="YYYY-MM-DD",
+@click.option("--on", "on", callback=parse_date, metavar="YYYY-MM-DD",
               help="The day of the contact (default: --today, or today).")
-@click.option("--next", "next_date", callback=_parse_today, metavar="YYYY-MM-DD",
+@click.option("--next", "next_date", callback=parse_date, metavar="YYYY-MM-DD",
               help="The date agreed for the next contact; it wins over the interval.")
 @click.option("--note", metavar="TEXT", help="A short note (any text; it is quoted for you).")
 def log_command(config_path: Path, today: date | None, person: str, contact: str, on: date | None,
@@ -44,30 +40,25 @@ def log_command(config_path: Path, today: date | None, person: str, contact: str
     unique prefix works ("piet" for Piet de Vries). The log is only ever appended to; a log
     with a mistake in it is reported and nothing is added. Prints the next reminder.
     """
-    from .logbook import append_contact
-    team, today = _load(config_path, today)
+    from ..features.logbook import append_contact, next_reminder
+    team, today = load_team(config_path, today)
     appended = append_contact(config_path, team, person, contact, on or today, next_date, note, today=today)
-    entry = appended.entry
     click.echo(f"{appended.path.name}:{appended.line_number}: {appended.line}"
                + ("  (new file)" if appended.created else ""))
-    new_team = appended.team
-    agreement = next(a for a in new_team.contacts if a.owner == entry.owner and a.id == entry.agreement)
-    status = contact_status(new_team, agreement)
-    plan = make_plan(new_team, today)
-    prefix = f"contact/{entry.owner}/{entry.agreement}/"
-    reminders = [e for e in plan.for_person(entry.owner) if e.kind == "contact" and e.key.startswith(prefix)]
+    upcoming = next_reminder(appended.team, appended.entry, today)
+    agreement, status = upcoming.agreement, upcoming.status
     why = "agreed" if status.explicit else f"last contact {status.last} + {agreement.every}"
-    if reminders:
-        click.echo(f"next reminder for {agreement.contact}: {_when(reminders[0].start)} "
+    if upcoming.start is not None:
+        click.echo(f"next reminder for {agreement.contact}: {_when(upcoming.start)} "
                    f"(due {status.due}: {why})")
     else:
         click.echo(f"next contact with {agreement.contact} is due {status.due} ({why}); that is after the "
-                   f"planning horizon ({plan.until}), so no reminder is in the calendar yet")
+                   f"planning horizon ({upcoming.until}), so no reminder is in the calendar yet")
 
 
 # -- import ----------------------------------------------------------------------------------
 
-@cli.command("import")
+@click.command("import")
 @common
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--person", required=True, metavar="ID", help="Whose contacts these are (a person id from the config).")
@@ -88,8 +79,8 @@ def import_command(config_path: Path, today: date | None, file: Path, person: st
     the file) and bad rows are reported with their row number and skipped; the exit code
     is still 0 when the rest was imported.
     """
-    from .importer import NotSafe, agreement_line, parse_rows, read_table, restore, write_agreements
-    team, today = _load(config_path, today)
+    from ..features.importer import NotSafe, agreement_line, insert_agreements, parse_rows, read_table
+    team, today = load_team(config_path, today)
     interval: Interval | None = None
     if every is not None:
         try:
@@ -113,64 +104,15 @@ def import_command(config_path: Path, today: date | None, file: Path, person: st
         click.echo(f"would add {len(lines)} agreement{'s' if len(lines) != 1 else ''} for {person} to "
                    f"{config_path.name}{skipped}; nothing written (--dry-run)", err=True)
         return
-    original = config_path.read_bytes()
     try:
-        inserted = write_agreements(config_path, team, person, result.new)
+        inserted = insert_agreements(config_path, team, person, result.new)
     except NotSafe as exc:
         click.echo(f"# add these lines at the end of the contacts: list in {config_path.name}")
         for line in lines:
             click.echo("  " + line)
         raise KalenderSyncError(f"could not add the agreements to {config_path} safely: {exc}; nothing was "
                                 "written; paste the lines above by hand") from None
-    try:
-        load(config_path)     # the whole config and the contact log, as every command reads them
-    except KalenderSyncError:
-        restore(config_path, original)
-        raise
     last = inserted.first_line + inserted.count - 1
     click.echo(f"added {inserted.count} agreement{'s' if inserted.count != 1 else ''} for {person} to "
                f"{config_path.name} (line{'s' if inserted.count != 1 else ''} {inserted.first_line}"
                f"{'' if inserted.count == 1 else f'–{last}'}){skipped}")
-
-
-# -- report ----------------------------------------------------------------------------------
-
-@cli.command("report")
-@common
-@click.option("--from", "start", callback=_parse_today, metavar="YYYY-MM-DD",
-              help="First day of the period (default: 1 January of --today's year).")
-@click.option("--to", "end", callback=_parse_today, metavar="YYYY-MM-DD",
-              help="Last day of the period, inclusive (default: 31 December of --today's year).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "html"]), default="table",
-              show_default=True, help="html is one standalone page with a chart.")
-@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write to this file (atomically) instead of standard output.")
-@click.option("--target", type=click.IntRange(min=1), metavar="N",
-              help="The team's yearly target of contacts (default: the number of agreements), "
-                   "scaled to the period.")
-def report_command(config_path: Path, today: date | None, start: date | None, end: date | None, fmt: str,
-                   out_path: Path | None, target: int | None):
-    """Per person and team: agreements, contacts done, overdue, reminders, hours, target.
-
-    With only --from, the period is one year from it; with only --to, one year up to it.
-    """
-    from .report import build_report, render
-    team, today = _load(config_path, today)
-    if start is not None and end is None:
-        end = add_months(start, 12) - timedelta(days=1)
-    elif end is not None and start is None:
-        start = add_months(end, -12) + timedelta(days=1)
-    report = build_report(team, today, start, end, target)
-    text = render(report, fmt)
-    if out_path is None:
-        click.echo(text, nl=False)
-        return
-    _write_atomic(out_path, text)
-    click.echo(f"wrote {out_path} ({fmt}, {report.start} – {report.end})", err=True)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError(f"--out: the folder {folder} does not exist")
-    write_atomically(path, text.encode("utf-8"))

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .core.config import load_team
-from .core.contactlog import load_log
-from .core.model import Team
-from .errors import ConfigError, Problem, UsageError
+from ..core.config import load_team
+from ..core.contactlog import load_log
+from ..core.model import Team
+from ..core.publicholidays import HolidayFacts
+from ..core.errors import ConfigError, Problem, UsageError
 
 LOG_NAME = "contacts-log.yaml"
 
@@ -31,9 +32,12 @@ def _read_text(path: Path, what: str) -> str:
         raise ConfigError([Problem(str(path), line, "", "not UTF-8 text; save the file as UTF-8")]) from None
 
 
-def load(config_path: Path) -> Team:
-    """The team with its contact log applied. Raises ConfigError / UsageError."""
-    team = load_team(_read_text(config_path, "config file"), str(config_path))
+def load(config_path: Path, holidays: HolidayFacts | None = None) -> Team:
+    """The team with its contact log applied. Raises ConfigError / UsageError.
+
+    `holidays`: public-holiday answers remembered from an earlier run (see storage.status).
+    """
+    team = load_team(_read_text(config_path, "config file"), str(config_path), holidays)
     log = log_path(config_path)
     if log.exists():
         team = load_log(team, _read_text(log, "contact log"), str(log))

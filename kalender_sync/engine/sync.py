@@ -13,14 +13,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from .core.diff import (CONFLICT, CREATE, DELETE, DONE, EDITED, GONE, KEEP, SKIP, SYNCED, TAKEN, UPDATE,
+from ..core.diff import (CONFLICT, CREATE, DELETE, DONE, EDITED, GONE, KEEP, SKIP, SYNCED, TAKEN, UPDATE,
                         Change, Existing, diff, summarize)
-from .core.model import LoggedContact, Person, Team
-from .core.planning import PlannedEvent, Plan, uid_for
-from .core.fingerprint import HASH, MARKER, content_hash, observed_hash
-from .errors import TargetError
-from .state import Record, State, stamp_text
-from .targets.caldav import CalDAVCalendar, InvalidSyncToken, Listed, Listing, PreconditionFailed, Refused
+from ..core.model import LoggedContact, Person, Team
+from ..core.planning import PlannedEvent, Plan, uid_for
+from ..core.fingerprint import HASH, MARKER, content_hash, observed_hash
+from ..core.errors import TargetError
+from ..storage.status import Record, State, stamp_text
+from ..targets.caldav import CalDAVCalendar, InvalidSyncToken, Listed, Listing, PreconditionFailed, Refused
 
 # Bodies rendered ahead of the request that sends them (see CalendarSync._write).
 _RENDER_AHEAD = 4
@@ -297,7 +297,7 @@ class CalendarSync:
         result.count(change.action)
 
     def _render(self, event: PlannedEvent, sequence: int) -> bytes:
-        from .core.render import render_object   # icalendar: only when something is written
+        from ..core.render import render_object   # icalendar: only when something is written
         return render_object(event, self.stamp, sequence, self.person.language)
 
     def _record(self, event: PlannedEvent, href: str, etag: str | None, sequence: int) -> Record:
@@ -382,7 +382,7 @@ def caldav_jobs(team: Team, people: list[str] | None = None, shard: tuple[int, i
 
 
 def open_target(team: Team, job: Job, log=None, timeout: float = 30, retry=None) -> CalDAVCalendar:
-    from .secrets import password_for
+    from ..storage.credentials import password_for
     password = password_for(team.calendars[job.calendar_id], job.username)
     return CalDAVCalendar(job.url, job.username, password, timeout=timeout, log=log, retry=retry)
 
@@ -393,7 +393,7 @@ def completed_contacts(team: Team, views: list[dict[str, Record]], today: date) 
     A reminder counts once: only while its due date is still the agreement's current
     due date. After it is logged the due date moves on, so a second sync adds nothing.
     """
-    from .core.planning import contact_status
+    from ..core.planning import contact_status
     agreements = {(a.owner, a.id): a for a in team.contacts}
     found: dict[tuple[str, str], LoggedContact] = {}
     for view in views:

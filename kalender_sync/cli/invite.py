@@ -1,4 +1,4 @@
-"""CLI commands for the mail features; they register themselves on the main click group."""
+"""The invite command: e-mail invitations (iMIP) for group events."""
 from __future__ import annotations
 
 import json
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from .cli import cli, common, _load  # noqa: F401
-from .core.planning import plan as make_plan
-from .errors import PartialFailure, UsageError
-from .invitations import STATE_NAME, InviteState, MailPlan, plan_mails, subject
+from .options import common, group_plan, load_team
+from ..core.errors import PartialFailure, UsageError
+from ..core.invitations import MailPlan, plan_mails, subject
+from ..storage.invites import STATE_NAME, InviteState
 
 try:
     import fcntl
@@ -96,7 +96,7 @@ def _show_delivery(mail_plan: MailPlan, delivery, fmt: str) -> None:
                f"{mail_plan.unchanged} invitations unchanged")
 
 
-@cli.command()
+@click.command()
 @common
 @click.option("--dry-run", is_flag=True, help="Print the mails that would be sent; send nothing, write nothing.")
 @click.option("--format", "fmt", type=click.Choice(["auto", "table", "json"]), default="auto", show_default=True,
@@ -111,14 +111,14 @@ def invite(config_path: Path, today: date | None, dry_run: bool, fmt: str, state
     the same UID and a higher SEQUENCE; a removed one is cancelled. Exit code 3 when
     some mails could not be sent: the next run sends only those.
     """
-    team, today = _load(config_path, today)
+    team, today = load_team(config_path, today)
     if team.mail is None:
         raise UsageError(f"{config_path}: no 'mail:' section; invitations need at least mail.organizer "
                          "and mail.smtp_host")
     if fmt == "auto":
         fmt = "table" if sys.stdout.isatty() else "json"
     path = _invite_state_path(config_path, state_path)
-    events = make_plan(team, today).events
+    events = group_plan(team, today).events
     if dry_run:
         state = InviteState(path, read_only=True) if path.exists() else None
         try:
@@ -129,7 +129,7 @@ def invite(config_path: Path, today: date | None, dry_run: bool, fmt: str, state
         _show_dry_run(mail_plan, fmt)
         return
     # Imported here: it pulls in icalendar, which the other commands' start-up need not pay for.
-    from .targets.mail import Delivery, SmtpSender, deliver, mail_password
+    from ..targets.mail import Delivery, SmtpSender, deliver, mail_password
     with _run_lock(path):
         state = InviteState(path)
         try:

@@ -1,19 +1,15 @@
-"""CLI commands for the feed features; they register themselves on the main click group."""
+"""Commands for the subscribable feeds: serve, feeds, feed-token."""
 from __future__ import annotations
 
 import json
-import logging
-import signal
-import sys
 from datetime import date
 from pathlib import Path
 
 import click
 
-from .cli import cli, common, _load  # noqa: F401
-from .errors import UsageError
-from .feedtokens import TokenStore, base_url, default_path, feed_url, webcal_url
-from .loading import load
+from .options import common, load_team
+from ..core.errors import UsageError
+from ..storage.feedtokens import TokenStore, base_url, default_path, feed_url, webcal_url
 
 
 def _tokens_option(func):
@@ -34,7 +30,7 @@ def _base_note(team) -> str | None:
             "a link does not change with it).")
 
 
-@cli.command()
+@click.command()
 @common
 @_tokens_option
 @click.option("--host", help="Address to listen on (default: from feed.listen in the config, else 127.0.0.1).")
@@ -60,24 +56,16 @@ def serve(config_path: Path, today: date | None, tokens_path: Path | None, host:
     answers 503 until the config loads again. Tokens never appear in the log;
     wrong links get a 404 and are logged at most once a minute per client.
     """
-    from .targets.feed import FeedApp, RedactingFilter, create_server
+    from ..storage.teamfiles import load
+    from ..targets.feed import FeedApp, create_server, log_to_stderr, run_until_stopped
 
+    # Not load_team: a long-running server must be able to collect old configs (see options).
     team = load(config_path)                 # refuse to start with a broken config
     store = _store(config_path, tokens_path)
     records = store.records()                # ... or a damaged token file
     host = host or team.feed.host
     port = team.feed.port if port is None else port
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter())
-    for name in ("kalender_sync", "waitress"):
-        logger = logging.getLogger(name)
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
-    log = logging.getLogger("kalender_sync.feed")
-
+    log = log_to_stderr()
     app = FeedApp(config_path, store, today)
     app.plans.current()
     server = create_server(app, host, port, threads=threads, trusted_proxy=trusted_proxy)
@@ -87,18 +75,11 @@ def serve(config_path: Path, today: date | None, tokens_path: Path | None, host:
              team.name, shown_host, server.effective_port, f"; today fixed at {today}" if today else "")
     if missing:
         log.warning("no feed link yet for: %s (kalender-sync feed-token rotate --missing)", ", ".join(missing))
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt       # waitress's run() closes the server on it and returns
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        server.run()
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    run_until_stopped(server)
     log.info("stopped")
 
 
-@cli.command()
+@click.command()
 @common
 @_tokens_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
@@ -111,7 +92,7 @@ def feeds(config_path: Path, today: date | None, tokens_path: Path | None, fmt: 
     ends that person's previous link); `feed-token rotate --missing` makes links
     for everyone who has none yet without touching the others.
     """
-    team, _ = _load(config_path, today)
+    team, _ = load_team(config_path, today)
     store = _store(config_path, tokens_path)
     records = store.records()
     base = base_url(team.feed)
@@ -143,7 +124,7 @@ def feeds(config_path: Path, today: date | None, tokens_path: Path | None, fmt: 
         click.echo(note, err=True)
 
 
-@cli.group("feed-token")
+@click.group("feed-token")
 def feed_token():
     """Create, rotate and revoke the secret tokens in the feed links."""
 
@@ -168,7 +149,7 @@ def rotate(config_path: Path, today: date | None, tokens_path: Path | None, peop
     """
     if sum(bool(x) for x in (people, everyone, missing)) != 1:
         raise UsageError("name one or more people, or use --all or --missing (one of these)")
-    team, _ = _load(config_path, today)
+    team, _ = load_team(config_path, today)
     store = _store(config_path, tokens_path)
     if everyone:
         chosen = list(team.people)

@@ -1,78 +1,28 @@
-"""The command line: thin. Library errors become messages and exit codes here, once."""
+"""Commands for people's calendars: check, plan, export, sync, purge."""
 from __future__ import annotations
 
 import json
-import os
 import sys
-from datetime import date, datetime
-from functools import wraps
+from datetime import date
 from pathlib import Path
 
 import click
 
-from . import __version__
-from .core.gcpause import settle
-from .apply import ics_targets, prepare_files, write_files
-from .core.diff import ACTIONS, summarize
-from .core.model import WEEKDAYS
-from .core.planning import PlannedEvent, plan as make_plan
-from .errors import EXIT_FAILURE, EXIT_PARTIAL, KalenderSyncError, PartialFailure, UsageError
-from .loading import load
-from .state import read_meta
-from .apply import stamp_for
+from ..core.diff import ACTIONS, summarize
+from ..core.errors import KalenderSyncError, PartialFailure, UsageError
+from ..core.model import WEEKDAYS
+from ..core.planning import PlannedEvent
+from ..engine.export import ics_targets, prepare_files, stamp_for, write_files
+from .options import (calendar_plan, check_people, common, load_team, parse_shard, people_option,
+                      state_option)
 
 STATE_NAME = ".kalender-sync-state.sqlite"
 
-DEFAULT_CONFIG = "kalender-sync.yaml"
-
-
-def _parse_today(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"expected a date as YYYY-MM-DD (got: {value})") from None
-
-
-def common(func):
-    """--config and --today, on every command."""
-    @click.option("--config", "-c", "config_path", type=click.Path(path_type=Path, dir_okay=False),
-                  default=DEFAULT_CONFIG, envvar="KALENDER_SYNC_CONFIG", show_default=True,
-                  help="The team config (YAML).")
-    @click.option("--today", callback=_parse_today, metavar="YYYY-MM-DD",
-                  help="Plan as if today were this date (default: today in the team's time zone).")
-    @wraps(func)
-    def wrapper(*args, **kwargs):
-        return func(*args, **kwargs)
-    return wrapper
-
-
-def calendar_plan(team, today: date):
-    """The plan for calendars: without the group events people get as e-mail invitations."""
-    from .invitations import for_calendars
-    result = for_calendars(make_plan(team, today), team)
-    settle()
-    return result
-
-
-def _load(config_path: Path, today: date | None):
-    team = load(config_path)
-    settle()
-    return team, today or datetime.now(team.timezone).date()
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="kalender-sync")
-def cli():
-    """Turn a team's networking agreements into events in everyone's own calendar."""
-
-
-@cli.command()
+@click.command()
 @common
 def check(config_path: Path, today: date | None):
     """Validate the config and contact log; write nothing."""
-    team, today = _load(config_path, today)
+    team, today = load_team(config_path, today)
     plan = calendar_plan(team, today)
     click.echo(f"{config_path}: OK — {len(team.people)} people, {len(team.contacts)} contact agreements, "
                f"{len(team.projects)} projects, {len(team.sessions)} session series, "
@@ -97,47 +47,30 @@ def _event_json(event: PlannedEvent) -> dict:
             "location": event.location, "attendees": list(event.attendees)}
 
 
-def _state_option(func):
-    return click.option("--state", "state_path", type=click.Path(path_type=Path, dir_okay=False),
-                        help="The status database (default: .kalender-sync-state.sqlite next to the config).")(func)
-
-
 def _state_path(config_path: Path, state_path: Path | None) -> Path:
     return state_path or config_path.parent / STATE_NAME
 
 
-def _parse_shard(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        index, total = (int(x) for x in value.split("/"))
-    except ValueError:
-        raise click.BadParameter(f"expected I/N, e.g. 1/4 (got: {value})") from None
-    if not 1 <= index <= total:
-        raise click.BadParameter(f"I must be between 1 and N (got: {value})")
-    return index, total
-
-
-@cli.command("plan")
+@click.command("plan")
 @common
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--person", "people", multiple=True, help="Only this person (repeatable).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Compare with .ics files in this folder instead of each person's calendar.")
-@_state_option
+@state_option
 def plan_command(config_path: Path, today: date | None, fmt: str, people: tuple[str, ...], out_dir: Path | None,
                  state_path: Path | None):
     """Show what each person gets and what export/sync would change. Writes nothing."""
-    team, today = _load(config_path, today)
-    _check_people(team, people)
+    team, today = load_team(config_path, today)
+    check_people(team, people)
     plan = calendar_plan(team, today)
     targets = ics_targets(team, config_path.parent, out_dir, list(people))
     results = {f.person: (f.target.describe(), f.changes, [], None)
                for f in prepare_files(team, plan, targets, render=False)}
     if out_dir is None and any(team.calendars[p.calendar].kind == "caldav" for p in team.people.values()):
         # Imported here: the CalDAV stack (caldav, niquests) is a third of start-up time.
-        from .state import State
-        from .sync import caldav_jobs, sync_team
+        from ..storage.status import State
+        from ..engine.sync import caldav_jobs, sync_team
         jobs = caldav_jobs(team, list(people))
         if jobs:
             path = _state_path(config_path, state_path)
@@ -188,21 +121,15 @@ def _show_plan(team, plan, results, people, fmt: str) -> None:
         click.echo(f"\nwarning: {skipped.what}: {skipped.reason}")
 
 
-def _check_people(team, people) -> None:
-    unknown = [p for p in people if p not in team.people]
-    if unknown:
-        raise UsageError(f"unknown person: {', '.join(unknown)} (known: {', '.join(team.people)})")
-
-
-@cli.command()
+@click.command()
 @common
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Write every person's file into this folder (default: each person's ics calendar).")
 @click.option("--person", "people", multiple=True, help="Only this person (repeatable).")
 def export(config_path: Path, today: date | None, out_dir: Path | None, people: tuple[str, ...]):
     """Write one .ics file per person (atomically); unchanged files are not touched."""
-    team, today = _load(config_path, today)
-    _check_people(team, people)
+    team, today = load_team(config_path, today)
+    check_people(team, people)
     plan = calendar_plan(team, today)
     files = prepare_files(team, plan, ics_targets(team, config_path.parent, out_dir, list(people)))
     if not files:
@@ -223,32 +150,32 @@ def export(config_path: Path, today: date | None, out_dir: Path | None, people: 
         click.echo(f"warning: {skipped.what}: {skipped.reason}", err=True)
 
 
-@cli.command()
+@click.command()
 @common
 @click.option("--dry-run", is_flag=True, help="Show what would change (the same as `plan`); write nothing.")
 @click.option("--force-delete", is_flag=True, help="Allow a sync that removes every kalender-sync event of a calendar.")
 @click.option("--person", "people", multiple=True, help="Only this person (repeatable).")
-@click.option("--shard", callback=_parse_shard, metavar="I/N",
+@click.option("--shard", callback=parse_shard, metavar="I/N",
               help="Only the people whose id hashes to shard I of N (1-based), for parallel jobs.")
 @click.option("--format", "fmt", type=click.Choice(["auto", "table", "json"]), default="auto", show_default=True,
               help="auto: a table on a terminal, a JSON summary otherwise.")
-@_state_option
+@state_option
 def sync(config_path: Path, today: date | None, dry_run: bool, force_delete: bool, people: tuple[str, ...],
          shard, fmt: str, state_path: Path | None):
     """Push the plan into each person's CalDAV calendar (owned events only, edits kept)."""
-    from .state import State
-    from .sync import caldav_jobs, sync_team
+    from ..engine.sync import caldav_jobs, sync_team
+    from ..storage.status import State, recall_holidays
     path = _state_path(config_path, state_path)
-    holidays_seen = _recall_holidays(path)
-    team, today = _load(config_path, today)
-    _check_people(team, people)
+    holidays, holidays_seen = recall_holidays(path)
+    team, today = load_team(config_path, today, holidays)
+    check_people(team, people)
     plan = calendar_plan(team, today)
     jobs = caldav_jobs(team, list(people), shard)
     if not jobs:
         raise UsageError("nobody in this selection has a caldav calendar")
     state = None if dry_run and not path.exists() else State(path)
     if state is not None and not dry_run:
-        _remember_holidays(state, holidays_seen)
+        state.remember_holidays(team.public_holidays, holidays_seen)
     if fmt == "auto":
         fmt = "table" if sys.stdout.isatty() else "json"
     replan = lambda changed: calendar_plan(changed, today)  # noqa: E731 - contacts marked done move reminders
@@ -269,35 +196,8 @@ def sync(config_path: Path, today: date | None, dry_run: bool, force_delete: boo
         raise PartialFailure(f"not finished for: {', '.join(failed)}; run sync again to continue")
 
 
-_HOLIDAYS_META = "holidays"
-
-
-def _recall_holidays(state_path: Path) -> str | None:
-    """Seed the public-holiday answers the status DB kept from an earlier sync, if they came
-    from the installed `holidays` version: a no-op sync then never imports that library
-    (115 ms of its start-up). Returns what was stored, to see later whether it grew."""
-    from .core import holidayfacts
-    stored = read_meta(state_path, _HOLIDAYS_META)
-    if stored is None:
-        return None
-    try:
-        memo = json.loads(stored)
-        if memo.get("version") == holidayfacts.library_version():
-            holidayfacts.seed(memo)
-    except (ValueError, TypeError, AttributeError):
-        return None     # unreadable: asked again, and stored anew
-    return stored
-
-
-def _remember_holidays(state, stored: str | None) -> None:
-    from .core import holidayfacts
-    memo = json.dumps({"version": holidayfacts.library_version(), **holidayfacts.known()}, sort_keys=True)
-    if memo != stored:
-        state.set_meta(_HOLIDAYS_META, memo)
-
-
 def _record_contacts(config_path: Path, team, entries, today: date) -> None:
-    from .logbook import append_contact
+    from ..features.logbook import append_contact
     for entry in entries:
         append_contact(config_path, team, entry.owner, entry.agreement, entry.on, note=entry.note, today=today)
 
@@ -331,17 +231,17 @@ def _show_results(results, fmt: str) -> None:
             click.echo(f"  REFUSED: {r.refused}")
 
 
-@cli.command()
+@click.command()
 @common
 @click.option("--person", "people", multiple=True, help="Only this person (repeatable).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@_state_option
+@state_option
 def purge(config_path: Path, today: date | None, people: tuple[str, ...], yes: bool, state_path: Path | None):
     """Remove every event kalender-sync created from the CalDAV calendars, and nothing else."""
-    from .state import State
-    from .sync import caldav_jobs, purge_calendar
-    team, today = _load(config_path, today)
-    _check_people(team, people)
+    from ..storage.status import State
+    from ..engine.sync import caldav_jobs, purge_calendar
+    team, today = load_team(config_path, today)
+    check_people(team, people)
     jobs = caldav_jobs(team, list(people))
     if not jobs:
         raise UsageError("nobody in this selection has a caldav calendar")
@@ -355,42 +255,10 @@ def purge(config_path: Path, today: date | None, people: tuple[str, ...], yes: b
         try:
             results.append(purge_calendar(team, job, state))
         except KalenderSyncError as exc:
-            from .sync import CalendarResult
+            from ..engine.sync import CalendarResult
             results.append(CalendarResult(job.person.id, job.url, failures=[str(exc)]))
     _show_results(results, "table")
     if any(r.failures for r in results):
         raise PartialFailure("purge did not finish; run it again")
 
 
-def main(argv: list[str] | None = None) -> int:
-    try:
-        cli.main(args=argv, prog_name="kalender-sync", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return EXIT_FAILURE
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except KalenderSyncError as exc:
-        click.echo(f"error: {exc}" if "\n" not in str(exc) else f"error: {exc.args[0]}:\n{exc}", err=True)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        click.echo("interrupted; run the same command again to continue", err=True)
-        return EXIT_PARTIAL
-    except Exception as exc:  # a bug: say so plainly; the traceback only on request
-        if os.environ.get("KALENDER_SYNC_DEBUG"):
-            raise
-        click.echo(f"internal error: {type(exc).__name__}: {exc} (set KALENDER_SYNC_DEBUG=1 for a traceback)",
-                   err=True)
-        return EXIT_FAILURE
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
-
-
-# Commands of the other features live in their own modules and attach to `cli` on import.
-from . import cli_feed, cli_mail, cli_report  # noqa: E402,F401

@@ -9,8 +9,8 @@ from functools import lru_cache
 from ..core.diff import Change, Existing
 from ..core.planning import PlannedEvent
 from ..core.fingerprint import HASH, MARKER, content_hash
-from .. import atomic
-from ..errors import TargetError
+from ..storage import atomic
+from ..core.errors import TargetError
 from .icsindex import FolderIndex, digest
 
 WHOLE_FILE = "*"

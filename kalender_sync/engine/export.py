@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 
-from .core.diff import CREATE, KEEP, Change, Existing, diff
-from .core.model import Team
-from .core.planning import Plan
-from .targets.icsfile import WHOLE_FILE, IcsFile, written_records
-from .targets.icsindex import FolderIndex
+from ..core.diff import CREATE, KEEP, Change, Existing, diff
+from ..core.model import Team
+from ..core.planning import Plan
+from ..targets.files import WHOLE_FILE, IcsFile, written_records
+from ..targets.icsindex import FolderIndex
 
 
 def stamp_for(today: date) -> datetime:
@@ -73,7 +73,7 @@ def prepare_files(team: Team, plan: Plan, targets: dict[str, IcsFile], render: b
         changed = any(c.action != KEEP for c in changes) or (not changes and not target.exists())
         data = records = None
         if render and changed:
-            from .core.render import render_calendar   # icalendar: only when a file changes
+            from ..core.render import render_calendar   # icalendar: only when a file changes
             name = f"{team.name} — {person.name}"
             data = render_calendar(events, stamp, name, person.language, versions=versions)
             records = written_records(events, stamp, versions)
