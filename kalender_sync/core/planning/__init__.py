@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cached_property
 
-from . import texts
-from .durations import Interval
-from .model import ContactAgreement, Person, SessionSeries, Team
+from .. import texts
+from ..durations import Interval
+from ..model import ContactAgreement, Person, SessionSeries, Team
 
 # Changing this namespace would give every event a new UID, i.e. duplicates in every
 # calendar that was ever synced: never change it.
@@ -351,7 +351,7 @@ def _plan_aftercare(team: Team, work: WorkCalendar, result: Plan) -> None:
 def session_periods(series: SessionSeries, start: date, until: date) -> list[tuple[date, date]]:
     """Calendar periods (month, quarter, ...) that overlap [start, until)."""
     months = 12 // series.periods_per_year
-    from .durations import add_months
+    from ..durations import add_months
     period_start = date(start.year, ((start.month - 1) // months) * months + 1, 1)
     result = []
     while period_start < until:
