@@ -1,0 +1,100 @@
+"""When the team can meet: working days, working hours, public holidays and free slots.
+
+- A working day is a day on which everyone involved works (by their working hours) and
+  that is not a public holiday in the team's holiday country (and subdivision).
+- Times are wall-clock times in the team's time zone, DST-correct: a time that does not
+  exist on a day (the hour skipped when the clocks go forward) is never planned.
+- Looking for a slot from some day on: the preferred time comes first, and the preferred
+  time on a later day beats another time of day, up to a week later. Only then do other
+  times count: the start of someone's working hours, or the end of something that keeps
+  them busy. The search gives up after 400 days.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+from ..model import Person, Team
+
+_SEARCH_DAYS = 400
+_OFFSETS = tuple(timedelta(days=i) for i in range(_SEARCH_DAYS))
+_FIRST_WEEK = _OFFSETS[:7]
+
+# Per person id: the times that person is not free; sessions and contact reminders avoid them.
+Busy = dict[str, list[tuple[datetime, datetime]]]
+
+
+class WorkCalendar:
+    """Working days, hours and public holidays for one team."""
+
+    def __init__(self, team: Team):
+        self.team = team
+        self.tz = team.timezone
+        # Contact reminders for a large team ask about the same few hundred days and
+        # times over and over; zone arithmetic and holiday lookups are answered once.
+        self._moments: dict[tuple[date, time], datetime | None] = {}
+        self._holiday: dict[date, bool] = {}
+
+    def is_holiday(self, day: date) -> bool:
+        known = self._holiday.get(day)
+        if known is None:
+            known = self._holiday[day] = bool(self.team.holiday_country) and day in self.team.public_holidays.dates(
+                self.team.holiday_country, self.team.holiday_subdivision, day.year)
+        return known
+
+    def is_working_day(self, day: date, people: list[Person]) -> bool:
+        return not self.is_holiday(day) and all(p.working_hours.is_working_day(day) for p in people)
+
+    def moment(self, day: date, clock: time) -> datetime | None:
+        """`day` at `clock` in the team's zone; None if that wall time does not exist (DST gap)."""
+        try:
+            return self._moments[day, clock]
+        except KeyError:
+            pass
+        local = datetime.combine(day, clock, self.tz)
+        round_trip = local.astimezone(timezone.utc).astimezone(self.tz)
+        moment = local if round_trip.replace(tzinfo=None) == local.replace(tzinfo=None) else None
+        self._moments[day, clock] = moment
+        return moment
+
+    def slot(self, day: date, people: list[Person], preferred: time, length: timedelta,
+             busy: list[tuple[datetime, datetime]] = (), only_preferred: bool = False) -> datetime | None:
+        """A start on `day` inside everyone's working hours and clear of `busy`, the preferred time first."""
+        if not self.is_working_day(day, people):
+            return None
+        candidates = [preferred]
+        if not only_preferred:
+            candidates += sorted({end.astimezone(self.tz).time() for start, end in busy
+                                  if end.astimezone(self.tz).date() == day}
+                                 | {start for p in people for start, _ in p.working_hours.blocks[day.weekday()]})
+        for clock in candidates:
+            if all(p.working_hours.fits(day, clock, length) for p in people):
+                moment = self.moment(day, clock)
+                if moment is not None and not any(b_start < moment + length and moment < b_end
+                                                  for b_start, b_end in busy):
+                    return moment
+        return None
+
+    def next_slot(self, day: date, people: list[Person], preferred: time, length: timedelta,
+                  allowed=lambda d: True, busy: list[tuple[datetime, datetime]] = ()) -> datetime | None:
+        """The first slot from `day` on. The preferred time on a later day beats another time
+        of day, up to a week later: people plan around a familiar time."""
+        for offset in _FIRST_WEEK:
+            candidate = day + offset
+            if allowed(candidate):
+                moment = self.slot(candidate, people, preferred, length, busy, only_preferred=True)
+                if moment is not None:
+                    return moment
+        for offset in _OFFSETS:
+            candidate = day + offset
+            if allowed(candidate):
+                moment = self.slot(candidate, people, preferred, length, busy)
+                if moment is not None:
+                    return moment
+        return None
+
+    def next_working_day(self, day: date, people: list[Person], step: int = 1) -> date | None:
+        for offset in range(_SEARCH_DAYS):
+            candidate = day + timedelta(days=offset * step)
+            if self.is_working_day(candidate, people):
+                return candidate
+        return None
