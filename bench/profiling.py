@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))  # support.servers and support.proxies, shared with the tests
 sys.path.insert(0, str(HERE))
 
 
@@ -36,9 +37,9 @@ def stats_text(profile, title: str, limit: int = 35) -> str:
 
 def profile_push(kind: str, n: int, work: Path) -> str:
     import pushbench
-    import servers
+    from support import servers
     case = pushbench.Case(n, work / "case")
-    server = servers.STARTERS[kind](work / kind)
+    server = servers.start(kind, work / kind, username=pushbench.USERNAME, quiet=True)
     try:
         url = server.new_calendar("profile")
         config = case.config(url, "profile")
@@ -54,9 +55,9 @@ def profile_push(kind: str, n: int, work: Path) -> str:
 def profile_noop(kind: str, n: int, work: Path) -> str:
     import oneperson
     import pushbench
-    import servers
+    from support import servers
     case = pushbench.Case(n, work / "case")
-    server = servers.STARTERS[kind](work / kind)
+    server = servers.start(kind, work / kind, username=pushbench.USERNAME, quiet=True)
     try:
         url = server.new_calendar("profile")
         config, state = case.config(url, "profile"), work / "state.sqlite"

@@ -38,8 +38,8 @@ from pathlib import Path
 
 import oneperson
 import vdir
-from countproxy import CountingProxy
-from servers import PASSWORD, USERNAME, RunningServer, basic_auth
+from support.proxies import FaultProxy
+from support.servers import PASSWORD, RunningServer, basic_auth
 
 from kalender_sync.engine.export import stamp_for
 from kalender_sync.core.config import load_team
@@ -50,6 +50,7 @@ from kalender_sync.engine.sync import caldav_jobs, sync_team
 from kalender_sync.targets.caldav import CalDAVCalendar, RequestLog, redact
 
 PERSON = oneperson.PERSON
+USERNAME = "bench"  # the user oneperson.py writes into the configs; Radicale's calendar home
 PROCESS_TIMEOUT = 900
 os.environ.setdefault("KS_BENCH_PASSWORD", PASSWORD)
 
@@ -143,7 +144,7 @@ def ks_startup_seconds(repeat: int = 3) -> float:
     return best
 
 
-def proxied_state(state_path: Path, direct_url: str, proxy: CountingProxy, copy_to: Path) -> Path:
+def proxied_state(state_path: Path, direct_url: str, proxy: FaultProxy, copy_to: Path) -> Path:
     """A copy of the status DB whose calendar key is the proxy's URL (same server behind it)."""
     for suffix in ("", "-wal", "-shm"):
         if Path(f"{copy_to}{suffix}").exists():
@@ -325,7 +326,7 @@ def run_case(server: RunningServer, case: Case, *, repeat: int, with_cli: bool, 
     if with_vdir:
         out["vdir_noop"] = {"seconds_all": [vdir.sync(vd_config) for _ in range(repeat)]}
         out["vdir_noop"]["seconds"] = _median(out["vdir_noop"]["seconds_all"])
-    with CountingProxy(server.url) as proxy:
+    with FaultProxy(server.url, max_requests=50000, upstream_timeout=60) as proxy:  # rate 0: counts only
         p_url = proxy.translate(url)
         p_config = case.config(p_url, f"{kind}-ks-proxied")
         p_state = proxied_state(state_path, url, proxy, work / "ks-proxied.sqlite")

@@ -5,7 +5,7 @@
                                    # no-op plan only; < 1 min)
 
 Everything runs on this machine: Radicale and Xandikos are started on free 127.0.0.1
-ports (bench/servers.py), requests are counted at a loopback proxy (bench/countproxy.py),
+ports (tests/support/servers.py), requests are counted at a loopback proxy (tests/support/proxies.py),
 vdirsyncer runs from its own venv (bench/vdir.py; created on first use). Every loop is
 bounded in count, every process has a timeout. Results: a table on stdout and a JSON file
 in bench/results/ (the path is printed at the end).
@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))  # support.servers and support.proxies, shared with the tests
 sys.path.insert(0, str(HERE))
 
 TARGETS = {
@@ -233,7 +234,7 @@ def main() -> int:
     t_start = time.perf_counter()
     try:
         import pushbench
-        import servers
+        from support import servers
         import vdir
         with_vdir = not args.no_vdirsyncer
         if sizes:
@@ -248,7 +249,7 @@ def main() -> int:
                                  for n, c in cases.items()}
             results["caldav"] = []
             for kind in args.servers:
-                server = servers.STARTERS[kind](workdir / kind)
+                server = servers.start(kind, workdir / kind, username=pushbench.USERNAME, quiet=True)
                 try:
                     for n in sizes:
                         case_result = pushbench.run_case(server, cases[n], repeat=repeat, with_cli=not args.no_cli,

@@ -9,9 +9,9 @@ import threading
 
 import pytest
 
-from faultproxy import FaultProxy
 from kalender_sync.core.planning import plan
 from kalender_sync.storage.status import State
+from support.proxies import FaultProxy
 from teamkit import SATURDAY, Team, foreign_event
 
 pytestmark = pytest.mark.integration

@@ -28,6 +28,7 @@ from ical.calendar_stream import IcsCalendarStream
 from kalender_sync.core.planning import plan as make_plan
 from kalender_sync.storage.feedtokens import new_token
 from kalender_sync.storage.teamfiles import load
+from support.servers import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -49,12 +50,6 @@ def _command() -> list[str]:
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([*_command(), *args], capture_output=True, text=True, timeout=60)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 @dataclass

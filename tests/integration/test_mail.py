@@ -10,7 +10,6 @@ import email
 import email.policy
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from kalender_sync import cli as cli_module  # noqa: E402
 from kalender_sync.core.invitations import invite_uid  # noqa: E402
 from kalender_sync.storage.invites import STATE_NAME  # noqa: E402
 from kalender_sync.targets import mail as mail_module  # noqa: E402
+from support.servers import free_port  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -40,12 +40,6 @@ SECRET = "s3cr3t-Wachtwoord-42"         # must never show up anywhere but in the
 PASSWORD_ENV = "KS_TEST_SMTP_PASSWORD"
 GROUPS = ["session/bel-uurtje/2027-01", "session/bel-uurtje/2027-04"]   # 6 months from TODAY
 RECIPIENTS = {"maarten@example.nl", "jw@example.nl"}                   # sanne has no address
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 @dataclass

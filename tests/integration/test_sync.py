@@ -130,15 +130,15 @@ def test_dry_run_equals_plan_and_writes_nothing(team):
     env = dict(os.environ, PYTHONUTF8="1")
     common = ["--config", str(team.path), "--today", SATURDAY.isoformat(), "--state", str(team.state_path)]
     planned = subprocess.run([sys.executable, "-m", "kalender_sync", "plan", "--format", "json", *common],
-                             capture_output=True, text=True, env=env)
+                             capture_output=True, text=True, env=env, timeout=120)
     dry = subprocess.run([sys.executable, "-m", "kalender_sync", "sync", "--dry-run", "--format", "json", *common],
-                         capture_output=True, text=True, env=env)
+                         capture_output=True, text=True, env=env, timeout=120)
     assert planned.returncode == dry.returncode == 0, planned.stderr + dry.stderr
     assert json.loads(planned.stdout)["people"] == json.loads(dry.stdout)["people"]
     counts = {p["id"]: p["changes"] for p in json.loads(planned.stdout)["people"]}
     assert all(c["update"] == 12 for c in counts.values())
     real = subprocess.run([sys.executable, "-m", "kalender_sync", "sync", *common], capture_output=True,
-                          text=True, env=env)
+                          text=True, env=env, timeout=120)
     assert real.returncode == 0, real.stderr
     summary = json.loads(real.stdout)      # not a terminal: a JSON summary
     assert all(c["done"].get("update") == 12 for c in summary["calendars"])
@@ -189,7 +189,7 @@ def test_a_stale_sync_token_falls_back_to_a_full_listing(team):
 
 
 def test_a_server_that_keeps_failing_exits_3_and_names_who_is_not_done(caldav_server, tmp_path):
-    from faultproxy import FaultProxy
+    from support.proxies import FaultProxy
     team = Team(caldav_server, tmp_path, people=("anna", "bram"))
     env = dict(os.environ, PYTHONUTF8="1")
     command = [sys.executable, "-m", "kalender_sync", "sync", "--config", str(team.path), "--today",
@@ -220,7 +220,7 @@ def test_a_reminder_marked_done_in_the_calendar_is_logged_once(radicale_caldav, 
     env = dict(os.environ, PYTHONUTF8="1")
     command = [sys.executable, "-m", "kalender_sync", "sync", "--config", str(team.path), "--today",
                SATURDAY.isoformat(), "--state", str(team.state_path), "--format", "json"]
-    first = subprocess.run(command, capture_output=True, text=True, env=env)
+    first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     assert first.returncode == 0, first.stderr
     log_file = team.path.with_name("contacts-log.yaml")
     agreement = reminder.key.split("/")[2]
@@ -235,7 +235,7 @@ def test_a_reminder_marked_done_in_the_calendar_is_logged_once(radicale_caldav, 
     new_plan = plan_for(team)
     nxt = [e for e in new_plan.for_person("anna") if e.key.split("/")[2] == agreement]
     assert nxt and all(e.uid != reminder.uid for e in nxt)
-    second = subprocess.run(command, capture_output=True, text=True, env=env)
+    second = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     assert second.returncode == 0, second.stderr
     again = [line for line in log_file.read_text(encoding="utf-8").splitlines() if line.startswith("- ")]
     assert again == lines                                    # logged once, not twice
@@ -249,7 +249,7 @@ def plan_for(team):
 
 @pytest.fixture
 def radicale_caldav(request, radicale_server):
-    from conftest import CalDAVTarget
+    from support.servers import CalDAVTarget
     target = CalDAVTarget(radicale_server, request.node.name)
     yield target
     target.close()
