@@ -56,7 +56,7 @@ def page(tmp_path) -> Path:
     out = tmp_path / "report.html"
     result = subprocess.run([sys.executable, "-m", "kalender_sync", "report", "-c", str(tmp_path / "cfg" / "team.yaml"),
                              "--today", "2026-06-15", "--format", "html", "--out", str(out)],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return out
 

@@ -20,7 +20,8 @@ TODAY = "2026-11-24"
 def export(out: Path, today: str = TODAY, config: Path = EXAMPLE, seed: str = "0") -> dict[str, bytes]:
     env = dict(os.environ, PYTHONHASHSEED=seed)
     run = subprocess.run([sys.executable, "-m", "kalender_sync", "export", "--config", str(config),
-                          "--today", today, "--out", str(out)], capture_output=True, text=True, env=env)
+                          "--today", today, "--out", str(out)], capture_output=True, text=True, env=env,
+                         timeout=120)
     assert run.returncode == 0, run.stderr
     return {p.name: p.read_bytes() for p in sorted(out.glob("*.ics"))}
 

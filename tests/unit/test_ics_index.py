@@ -325,7 +325,7 @@ def test_the_index_does_not_depend_on_the_hash_seed(tmp_path):
         out = tmp_path / seed
         run = subprocess.run([sys.executable, "-m", "kalender_sync", "export", "--config", str(EXAMPLE),
                               "--today", TODAY, "--out", str(out)], capture_output=True, text=True,
-                             env=dict(os.environ, PYTHONHASHSEED=seed))
+                             env=dict(os.environ, PYTHONHASHSEED=seed), timeout=120)
         assert run.returncode == 0, run.stderr
         indexes.append((out / INDEX_NAME).read_bytes())
     assert indexes[0] == indexes[1]
