@@ -18,14 +18,13 @@ the case is taken off the list.
 """
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from support.cli import run_in_process, run_process
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "bad-configs"
 TODAY = "2026-11-24"
@@ -87,12 +86,18 @@ def _install(case: Case, folder: Path) -> Path:
     return folder / case.config_name
 
 
-def _run(command: str, config: Path, *extra: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "KALENDER_SYNC_CONFIG"}
-    env["PYTHONUTF8"] = "1"
-    return subprocess.run(
-        [sys.executable, "-m", "kalender_sync", command, "--config", str(config), "--today", TODAY, *extra],
-        capture_output=True, text=True, encoding="utf-8", cwd=config.parent, env=env, timeout=60)
+# A developer's own default config must not leak into a case.
+_ENV = {"KALENDER_SYNC_CONFIG": None}
+
+
+def _run(command: str, config: Path, *extra: str):
+    """In this process: the corpus is large, and a child per case costs most of its time."""
+    return run_in_process(command, "--config", str(config), "--today", TODAY, *extra, cwd=config.parent, env=_ENV)
+
+
+def _run_process(command: str, config: Path, *extra: str):
+    return run_process(command, "--config", str(config), "--today", TODAY, *extra, cwd=config.parent,
+                       env={**_ENV, "PYTHONUTF8": "1"}, timeout=60)
 
 
 def _stderr_for(lines: list[str]) -> str:
@@ -103,13 +108,12 @@ def _stderr_for(lines: list[str]) -> str:
     return f"error: {len(lines)} problems in the {what}:\n" + "".join(f"{line}\n" for line in lines)
 
 
-@pytest.mark.parametrize("case", [_param(c) for c in CASES])
-def test_bad_config_is_refused_with_exactly_its_problems(case: Case, tmp_path: Path):
+def _assert_refused(case: Case, tmp_path: Path, run) -> None:
     config = _install(case, tmp_path)
     before = _snapshot(tmp_path)
     out = tmp_path / "out"
 
-    result = _run("export", config, "--out", str(out))
+    result = run("export", config, "--out", str(out))
 
     if case.name in SECRETS:
         secret = SECRETS[case.name]
@@ -120,6 +124,18 @@ def test_bad_config_is_refused_with_exactly_its_problems(case: Case, tmp_path: P
     assert result.stderr == _stderr_for(case.expected_lines(config))
     assert not out.exists(), "export wrote output for a config with problems"
     assert _snapshot(tmp_path) == before, "files in the config's folder were added or changed"
+
+
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+def test_bad_config_is_refused_with_exactly_its_problems(case: Case, tmp_path: Path):
+    _assert_refused(case, tmp_path, _run)
+
+
+@pytest.mark.parametrize("case", [_param(BY_NAME[name]) for name in ("24-caldav-password-in-config",
+                                                                      "54-log-bad-entries")])
+def test_the_real_entry_point_refuses_a_bad_config_the_same_way(case: Case, tmp_path: Path):
+    """`python -m kalender_sync` as a process: exit code, exact stderr, nothing written, no secret."""
+    _assert_refused(case, tmp_path, _run_process)
 
 
 @pytest.mark.parametrize("name", ["50-several-problems-at-once", "54-log-bad-entries"])

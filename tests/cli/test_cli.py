@@ -3,26 +3,11 @@ from __future__ import annotations
 
 import json
 import textwrap
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from helpers import EXAMPLE
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kalender_sync", *args], capture_output=True,
-                          text=True, cwd=cwd)
-
-
-@pytest.fixture
-def example(tmp_path) -> Path:
-    shutil.copy(EXAMPLE, tmp_path / "team.yaml")
-    shutil.copy(EXAMPLE.with_name("contacts-log.yaml"), tmp_path / "contacts-log.yaml")
-    return tmp_path / "team.yaml"
+from support.cli import run_in_process as run
+from support.cli import run_process
 
 
 def test_check_reports_ok_and_writes_nothing(example):
@@ -91,7 +76,7 @@ def test_export_to_an_unwritable_place_exits_1_without_traceback(example, tmp_pa
 
 
 def test_version_and_module_entry_point():
-    result = run("--version")
+    result = run_process("--version")
     assert result.returncode == 0 and "kalender-sync" in result.stdout
 
 

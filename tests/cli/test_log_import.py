@@ -1,32 +1,19 @@
 """`kalender-sync log` and `kalender-sync import` as a user meets them."""
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 import textwrap
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from helpers import BASE, EXAMPLE
+from helpers import BASE
 from kalender_sync.features.importer import NotSafe, insert_plan
 from kalender_sync.storage.teamfiles import load
+from support.cli import run_in_process as run
+from support.cli import run_process
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "import"
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kalender_sync", *args], capture_output=True,
-                          text=True, cwd=cwd)
-
-
-@pytest.fixture
-def example(tmp_path) -> Path:
-    shutil.copy(EXAMPLE, tmp_path / "team.yaml")
-    shutil.copy(EXAMPLE.with_name("contacts-log.yaml"), tmp_path / "contacts-log.yaml")
-    return tmp_path / "team.yaml"
 
 
 @pytest.fixture
@@ -46,7 +33,7 @@ def two_piets(tmp_path) -> Path:
 def test_log_appends_one_line_and_prints_the_next_reminder(example):
     log = example.with_name("contacts-log.yaml")
     before = log.read_bytes()
-    result = run("log", "maarten", "Piet de Vries", "--on", "2026-11-23", "--config", str(example),
+    result = run_process("log", "maarten", "Piet de Vries", "--on", "2026-11-23", "--config", str(example),
                  "--today", "2026-11-24")
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
