@@ -1,71 +1,30 @@
 """Config text -> validated `Team`. Every problem is collected and reported at once.
 
-The schema lives in the `_KEYS` tables below (one place, like Radicale's config
-schema), so unknown keys get a "did you mean" from the same list the reader uses.
+What keys a section has, their types, ranges and defaults come from the table in schema.py:
+`_Reader.fields` checks a mapping against its section (unknown keys with "did you mean",
+missing required keys) and hands back `_Fields`, which reads a key the way the table says.
+What is left here are the rules between keys, and building the model.
 """
 from __future__ import annotations
 
 import difflib
 import re
 import unicodedata
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo, available_timezones
+from datetime import date, time, timedelta
 
+from . import schema, yamltree
 from .errors import ConfigError, Problem
-from . import yamltree
-from .publicholidays import HolidayFacts
-from .durations import Interval, parse_interval, parse_length
 from .model import (WEEKDAYS, Aftercare, Calendar, ContactAgreement, FeedSettings, MailSettings,
                     NetworkMeeting, Person, ReminderSettings, SessionSeries, Team, WorkingHours)
+from .publicholidays import HolidayFacts
+from .schema import suggest
 from .yamltree import Mapping, Node, Rejected, Scalar, Sequence
 
-_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
-_TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-_WEEKDAY_NAMES = {
-    **{d: i for i, d in enumerate(WEEKDAYS)},
-    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
-    "ma": 0, "di": 1, "wo": 2, "do": 3, "vr": 4, "za": 5, "zo": 6,
-    "maandag": 0, "dinsdag": 1, "woensdag": 2, "donderdag": 3, "vrijdag": 4, "zaterdag": 5, "zondag": 6,
-}
-_PERIODS = {"month": 12, "monthly": 12, "quarter": 4, "quarterly": 4, "half year": 2,
-            "half-year": 2, "year": 1, "yearly": 1, "maand": 12, "kwartaal": 4, "jaar": 1}
-_TIMES_A_YEAR_RE = re.compile(r"^(\d+)\s*(?:times|x|keer)\s*(?:a|per)\s*(?:year|jaar)$")
-
-# key -> required?
-_KEYS = {
-    "top": {"version": True, "team": False, "timezone": True, "language": False, "horizon": False,
-            "working_hours": False, "holidays": False, "reminders": False, "people": True,
-            "calendars": True, "contacts": False, "projects": False, "sessions": False,
-            "meetings": False, "mail": False, "feed": False},
-    "mail": {"organizer": True, "organizer_name": False, "smtp_host": True, "smtp_port": False,
-             "security": False, "username": False, "password_env": False, "keyring": False,
-             "password": False, "invite": False},
-    "feed": {"base_url": False, "listen": False, "refresh": False},
-    "working_hours": {"days": True, "start": True, "end": True},
-    "reminders": {"max_per_week": False, "overdue_every": False, "at": False, "ahead": False,
-                  "alarm": False},
-    "holidays": {"country": True, "subdivision": False},
-    "person": {"name": True, "email": False, "calendar": True, "working_hours": False,
-               "language": False},
-    "calendar": {"ics": False, "caldav": False, "username": False, "password_env": False,
-                 "keyring": False, "password": False},
-    "contact": {"id": False, "owner": True, "with": True, "role": False, "organisation": False,
-                "every": True, "last": False, "next": False, "medium": False, "duration": False,
-                "question": False},
-    "project": {"id": False, "name": True, "client": False, "team": True, "end": True,
-                "aftercare": True, "duration": False, "at": False, "location": False},
-    "session": {"id": False, "name": True, "every": True, "participants": True, "prefer": True,
-                "duration": False, "location": False, "description": False},
-    "prefer": {"weekday": True, "start": True},
-    "log": {"who": True, "with": True, "on": True, "next": False, "note": False},
-    "meeting": {"id": False, "name": True, "at": True, "duration": False, "location": False,
-                "representative": True, "colleagues": False, "prepare": False, "report_back": False},
-}
-_MEDIA = ("phone", "video", "coffee", "lunch", "walk", "visit", "email", "drinks", "event",
-          "bellen", "videobellen", "koffie", "wandeling", "bezoek", "borrel")
+# features.importer checks media with it.
+_MEDIA = schema.MEDIA
 
 _MISSING = object()
+_WRONG = object()   # a value that was reported; the key's default (or None) stands in for it
 
 
 def slug(text: str) -> str:
@@ -74,20 +33,9 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", folded).strip("-") or "x"
 
 
-@lru_cache(maxsize=1)
-def _timezones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-@lru_cache(maxsize=1)
-def _countries() -> dict[str, tuple[str, ...]]:
+def _supported_countries() -> dict:
     import holidays
-    return {code: tuple(subs) for code, subs in holidays.list_supported_countries().items()}
-
-
-def suggest(word: str, options) -> str:
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return holidays.list_supported_countries()
 
 
 class _Reader:
@@ -96,6 +44,16 @@ class _Reader:
     def __init__(self, filename: str):
         self.filename = filename
         self.problems: list[Problem] = []
+        # What references can name, set as soon as it is read (calendars before people,
+        # people before everything that names them).
+        self.calendars: _Calendars = _Calendars()
+        self.people: dict[str, Person] = {}
+        self._tree_readers = {
+            schema.WHOLE_NUMBER: self._whole_number, schema.LENGTH: self._length, schema.ALARM: self._alarm,
+            schema.PERSON: self._person, schema.PEOPLE: self._people, schema.CALENDAR: self._calendar,
+            schema.WEEKDAY_LIST: self._weekdays, schema.FOLLOW_UPS: self._follow_ups,
+            schema.CHOICE_LIST: self._choices,
+        }
 
     def problem(self, line: int, path: str, message: str, value: object = _MISSING) -> None:
         self.problems.append(Problem(self.filename, line, path, message,
@@ -106,7 +64,8 @@ class _Reader:
             self.problem(node.line, path, message, yamltree.shown(node))
 
     # -- structure ---------------------------------------------------------
-    def mapping(self, node: Node | None, path: str, schema: str) -> dict[str, tuple[int, Node]] | None:
+    def fields(self, node: Node | None, path: str, section: str) -> _Fields | None:
+        """The mapping's keys, checked against the section's in the schema."""
         if node is None or isinstance(node, Rejected):
             return None
         if not isinstance(node, Mapping):
@@ -115,7 +74,7 @@ class _Reader:
             else:
                 self.bad(node, path, "expected a mapping of keys")
             return None
-        allowed = _KEYS[schema]
+        allowed = schema.SECTIONS[section].keys
         meant = set()
         for key, (line, _) in node.items.items():
             if key not in allowed:
@@ -123,11 +82,11 @@ class _Reader:
                 hint = suggest(key, allowed)
                 self.problem(line, where, "unknown key" + hint)
                 meant.update(difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6))
-        for key, required in allowed.items():
+        for key in allowed.values():
             # A misspelt key already got "did you mean"; "missing" on top would only confuse.
-            if required and key not in node.items and key not in meant:
-                self.problem(node.line, path or "(top level)", f"missing required key '{key}'")
-        return {k: v for k, v in node.items.items() if k in allowed}
+            if key.required and key.name not in node.items and key.name not in meant:
+                self.problem(node.line, path or "(top level)", f"missing required key '{key.name}'")
+        return _Fields(self, allowed, {k: v for k, v in node.items.items() if k in allowed}, path)
 
     def sequence(self, node: Node, path: str, allow_single: bool = False) -> list[Node] | None:
         if isinstance(node, Rejected):
@@ -139,7 +98,6 @@ class _Reader:
         self.bad(node, path, "expected a list")
         return None
 
-    # -- scalars -----------------------------------------------------------
     def text(self, node: Node, path: str) -> str | None:
         if isinstance(node, Rejected):
             return None
@@ -151,92 +109,157 @@ class _Reader:
             return None
         return node.text.strip()
 
-    def integer(self, node: Node, path: str, minimum: int, maximum: int) -> int | None:
+    # -- one value, as its key's type says ---------------------------------
+    def value(self, key: schema.Key, line: int, node: Node, path: str) -> object:
+        """The value of `key` (written on `line`), or _WRONG once its problem is reported."""
+        read = self._tree_readers.get(key.type)
+        if read is not None:
+            return read(key, line, node, path)
+        if key.type.parse is None:
+            raise TypeError(f"{key.section}.{key.name} ({key.type.name}) is read by its section's own code")
+        text = self.text(node, path)
+        if text is None:
+            return _WRONG
+        if key.type is schema.TEXT:     # most values; nothing to parse
+            return text
+        return self._parsed(key.type.parse, key, line, node, path, text)
+
+    def _scalar(self, parse, key: schema.Key, line: int, node: Node, path: str) -> object:
+        text = self.text(node, path)
+        return _WRONG if text is None else self._parsed(parse, key, line, node, path, text)
+
+    def _parsed(self, parse, key: schema.Key, line: int, node: Node, path: str, text: str) -> object:
+        try:
+            return parse(text, key)
+        except schema.SecretValueError as exc:
+            self.problem(line, path, str(exc))
+        except ValueError as exc:
+            self.bad(node, path, str(exc))
+        return _WRONG
+
+    def _whole_number(self, key, line, node, path):
         if not isinstance(node, Scalar) or not node.is_int:
             self.bad(node, path, "expected a whole number")
-            return None
-        try:
-            value = int(node.text.replace("_", ""))
-        except ValueError:  # YAML 1.1 spellings such as 0x1F
-            value = int(node.text.replace("_", ""), 0)
-        if not minimum <= value <= maximum:
-            self.bad(node, path, f"must be between {minimum} and {maximum}")
-            return None
-        return value
+            return _WRONG
+        return self._parsed(key.type.parse, key, line, node, path, node.text)
 
-    def date(self, node: Node, path: str) -> date | None:
-        text = self.text(node, path)
-        if text is None:
-            return None
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            self.bad(node, path, "expected a date as YYYY-MM-DD")
-            return None
-        try:
-            return date.fromisoformat(text)
-        except ValueError as exc:
-            self.bad(node, path, f"not a real date: {exc}")
-            return None
-
-    def time(self, node: Node, path: str) -> time | None:
-        text = self.text(node, path)
-        if text is None:
-            return None
-        match = _TIME_RE.match(text)
-        if not match:
-            self.bad(node, path, "expected a time as HH:MM (24-hour clock)")
-            return None
-        return time(int(match.group(1)), int(match.group(2)))
-
-    def interval(self, node: Node, path: str) -> Interval | None:
-        text = self.text(node, path)
-        if text is None:
-            return None
-        try:
-            return parse_interval(text)
-        except ValueError as exc:
-            self.bad(node, path, str(exc))
-            return None
-
-    def length(self, node: Node, path: str) -> timedelta | None:
+    def _length(self, key, line, node, path):
         if isinstance(node, Scalar) and node.is_int:
             self.bad(node, path, "a bare number is ambiguous; write '30m' or '1h'")
-            return None
-        text = self.text(node, path)
-        if text is None:
-            return None
-        try:
-            return parse_length(text)
-        except ValueError as exc:
-            self.bad(node, path, str(exc))
-            return None
+            return _WRONG
+        return self._scalar(key.type.parse, key, line, node, path)
 
-    def weekday(self, node: Node, path: str) -> int | None:
-        text = self.text(node, path)
-        if text is None:
+    def _alarm(self, key, line, node, path):
+        # An empty value or YAML's false means "no alarm" as much as the word none does.
+        if isinstance(node, Scalar) and (node.is_null or node.is_bool and node.text.lower() in ("false", "no", "off")):
             return None
-        if text.lower() not in _WEEKDAY_NAMES:
-            self.bad(node, path, "unknown weekday; use mon, tue, wed, thu, fri, sat or sun"
-                     + suggest(text.lower(), _WEEKDAY_NAMES))
-            return None
-        return _WEEKDAY_NAMES[text.lower()]
+        return self._length(key, line, node, path)
 
-    def choice(self, node: Node, path: str, options: tuple[str, ...]) -> str | None:
+    def _person(self, key, line, node, path):
         text = self.text(node, path)
         if text is None:
-            return None
-        if text.lower() not in options:
-            self.bad(node, path, f"must be one of {', '.join(options)}" + suggest(text.lower(), options))
-            return None
-        return text.lower()
-
-    def identifier(self, node: Node, path: str, what: str) -> str | None:
-        text = self.text(node, path)
-        if text is None:
-            return None
-        if not _ID_RE.match(text):
-            self.bad(node, path, f"a {what} id must be lower-case letters, digits, '.', '_' or '-'")
-            return None
+            return _WRONG
+        if text not in self.people:
+            self.bad(node, path, "unknown person" + suggest(text, self.people))
+            return _WRONG
         return text
+
+    def _people(self, key, line, node, path):
+        if isinstance(node, Scalar) and node.text.strip().lower() in ("all", "iedereen"):
+            return tuple(self.people)
+        items = self.sequence(node, path)
+        if items is None:
+            return _WRONG
+        if not items:
+            self.problem(node.line, path, "must name at least one person")
+            return _WRONG
+        result: list[str] = []
+        for index, item in enumerate(items):
+            person = self._person(key, line, item, f"{path}[{index}]")
+            if person is _WRONG:
+                continue
+            if person in result:
+                self.bad(item, f"{path}[{index}]", "person listed twice")
+                continue
+            result.append(person)
+        return tuple(result) if len(result) == len(items) else _WRONG
+
+    def _calendar(self, key, line, node, path):
+        text = self.text(node, path)
+        if text is None:
+            return _WRONG
+        if text not in self.calendars:
+            if text not in self.calendars.defined:    # else its own problem was reported
+                self.bad(node, path, "unknown calendar" + suggest(text, self.calendars))
+            return _WRONG
+        return text
+
+    def _weekdays(self, key, line, node, path):
+        """The weekdays named; one listed twice is reported and kept, so its overlap is reported too."""
+        days: list[int] = []
+        for index, day_node in enumerate(self.sequence(node, path) or ()):
+            day = self._scalar(key.type.item.parse, key, line, day_node, f"{path}[{index}]")
+            if day is not _WRONG:
+                if day in days:
+                    self.bad(day_node, f"{path}[{index}]", "weekday listed twice")
+                days.append(day)
+        return days
+
+    def _follow_ups(self, key, line, node, path):
+        items = self.sequence(node, path, allow_single=True) or []
+        if not items:
+            self.problem(line, path, "name at least one follow-up, e.g. [6 weeks]")
+        offsets = []
+        for index, item in enumerate(items):
+            offset = self._scalar(key.type.item.parse, key, line, item, f"{path}[{index}]")
+            if offset is not _WRONG:
+                if offset in offsets:
+                    self.bad(item, f"{path}[{index}]", "the same follow-up is listed twice")
+                else:
+                    offsets.append(offset)
+        return tuple(offsets)
+
+    def _choices(self, key, line, node, path):
+        chosen = []
+        for index, item in enumerate(self.sequence(node, path) or ()):
+            choice = self._scalar(key.type.item.parse, key, line, item, f"{path}[{index}]")
+            if choice is not _WRONG:
+                chosen.append(choice)
+        return tuple(chosen)
+
+
+class _Fields:
+    """The known keys of one mapping, each read as its section in the schema says."""
+
+    __slots__ = ("reader", "keys", "items", "path")
+
+    def __init__(self, reader: _Reader, keys, items: dict[str, tuple[int, Node]], path: str):
+        self.reader = reader
+        self.keys = keys            # the section's keys in the schema
+        self.items = items          # key -> (line, node), as written
+        self.path = path
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.items
+
+    def __getitem__(self, name: str) -> object:
+        """The key's value; when it is absent or wrong (and reported), its default or None."""
+        key = self.keys[name]
+        item = self.items.get(name)
+        if item is None:
+            return key.default_value
+        value = self.reader.value(key, item[0], item[1], f"{self.path}.{name}" if self.path else name)
+        return key.default_value if value is _WRONG else value
+
+    def line(self, name: str) -> int:
+        return self.items[name][0]
+
+    def node(self, name: str) -> Node | None:
+        item = self.items.get(name)
+        return item[1] if item else None
+
+    def path_of(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
 
 
 def load_team(text: str, filename: str = "config.yaml", holidays: HolidayFacts | None = None) -> Team:
@@ -257,46 +280,25 @@ def load_team(text: str, filename: str = "config.yaml", holidays: HolidayFacts |
     return team
 
 
-def _get(fields: dict, key: str):
-    item = fields.get(key)
-    return item[1] if item else None
-
-
 def _read_team(r: _Reader, tree: Node, facts: HolidayFacts) -> Team | None:
-    top = r.mapping(tree, "", "top")
+    top = r.fields(tree, "", "top")
     if top is None:
         return None
-    node = _get(top, "version")
-    if node is not None and r.integer(node, "version", 1, 1) is None:
-        pass
-    tz = ZoneInfo("Europe/Amsterdam")
-    if (node := _get(top, "timezone")) is not None:
-        name = r.text(node, "timezone")
-        if name is not None:
-            if name in _timezones():
-                tz = ZoneInfo(name)
-            else:
-                r.bad(node, "timezone", "unknown time zone" + suggest(name, _timezones()))
-    language = "nl"
-    if (node := _get(top, "language")) is not None:
-        language = r.choice(node, "language", ("nl", "en")) or language
-    horizon = Interval(12, "months")
-    if (node := _get(top, "horizon")) is not None:
-        horizon = r.interval(node, "horizon") or horizon
-        if horizon.unit == "days" and horizon.count > 3660 or horizon.months > 120:
-            r.bad(node, "horizon", "a horizon over 10 years cannot be planned")
-    team_name = "Team"
-    if (node := _get(top, "team")) is not None:
-        team_name = r.text(node, "team") or team_name
-    country, subdivision = _read_holidays(r, _get(top, "holidays"), facts)
-    default_hours = _read_working_hours(r, _get(top, "working_hours"), "working_hours")
-    reminders = _read_reminders(r, _get(top, "reminders"))
+    top["version"]      # only checked: there is one version of the format so far
+    tz = top["timezone"]    # None only when it is missing or wrong, and then no team is made
+    language = top["language"]
+    horizon = top["horizon"]
+    if "horizon" in top and (horizon.unit == "days" and horizon.count > 3660 or horizon.months > 120):
+        r.bad(top.node("horizon"), "horizon", "a horizon over 10 years cannot be planned")
+    team_name = top["team"]
+    country, subdivision = _read_holidays(r, top, facts)
+    default_hours = _read_working_hours(r, top.node("working_hours"), "working_hours", _default_working_hours())
+    reminders = _read_reminders(r, top.node("reminders"))
 
-    calendars = _read_calendars(r, _get(top, "calendars"))
-    people = _read_people(r, _get(top, "people"), calendars, default_hours, language)
-    refs = _Refs(r, people)
+    calendars = r.calendars = _read_calendars(r, top.node("calendars"))
+    people = r.people = _read_people(r, top.node("people"), default_hours, language)
 
-    contacts = _read_list(r, top, "contacts", "contact", lambda f, p, n: _read_contact(r, f, p, n, refs))
+    contacts = _read_list(r, top, "contacts", "contact", _read_contact)
     seen: dict[tuple[str, str], int] = {}
     for agreement, _, path in contacts.located:
         key = (agreement.owner, agreement.id)
@@ -305,15 +307,13 @@ def _read_team(r: _Reader, tree: Node, facts: HolidayFacts) -> Team | None:
                       f"'{agreement.owner}'; the first is on line {seen[key]}", agreement.contact)
         else:
             seen[key] = agreement.line
-    projects = _read_list(r, top, "projects", "project", lambda f, p, n: _read_project(r, f, p, n, refs))
-    sessions = _read_list(r, top, "sessions", "session",
-                          lambda f, p, n: _read_session(r, f, p, n, refs, people))
-    meetings = _read_list(r, top, "meetings", "meeting",
-                          lambda f, p, n: _read_meeting(r, f, p, n, refs, tz))
+    projects = _read_list(r, top, "projects", "project", _read_project)
+    sessions = _read_list(r, top, "sessions", "session", _read_session)
+    meetings = _read_list(r, top, "meetings", "meeting", lambda r, f, p, n: _read_meeting(r, f, p, n, tz))
     for kind, items in (("projects", projects), ("sessions", sessions), ("meetings", meetings)):
         _check_unique_ids(r, kind, items)
-    mail = _read_mail(r, _get(top, "mail"), team_name)
-    feed = _read_feed(r, _get(top, "feed"), team_name)
+    mail = _read_mail(r, top.node("mail"), team_name)
+    feed = _read_feed(r, top.node("feed"), team_name)
     if r.problems:
         return None
     return Team(name=team_name, timezone=tz, language=language, horizon=horizon,
@@ -328,10 +328,10 @@ def _check_unique_ids(r: _Reader, kind: str, items) -> None:
     for item, fields, path in items.located:
         if item.id in seen:
             if "id" in fields:
-                r.problem(fields["id"][0], f"{path}.id",
+                r.problem(fields.line("id"), f"{path}.id",
                           f"duplicate {kind[:-1]} id; {seen[item.id]} has it already", item.id)
             else:
-                r.problem(fields["name"][0], f"{path}.name",
+                r.problem(fields.line("name"), f"{path}.name",
                           f"duplicate {kind[:-1]} id '{item.id}' (made from the name); {seen[item.id]} "
                           "has it already; give one of them an 'id'", item.name)
         else:
@@ -339,93 +339,58 @@ def _check_unique_ids(r: _Reader, kind: str, items) -> None:
 
 
 class _Located(list):
-    """A list of parsed items that also remembers (item, line, path) for later checks."""
+    """A list of parsed items that also remembers (item, fields, path) for later checks."""
 
     def __init__(self):
         super().__init__()
-        self.located: list[tuple[object, dict, str]] = []
+        self.located: list[tuple[object, _Fields, str]] = []
 
 
-def _read_list(r: _Reader, top: dict, key: str, schema: str, read_one) -> _Located:
+def _read_list(r: _Reader, top: _Fields, key: str, section: str, read_one) -> _Located:
     result = _Located()
-    node = _get(top, key)
+    node = top.node(key)
     if node is None or isinstance(node, Scalar) and node.is_null:
         return result
     items = r.sequence(node, key)
     for index, item in enumerate(items or ()):
         path = f"{key}[{index}]"
-        fields = r.mapping(item, path, schema)
+        fields = r.fields(item, path, section)
         if fields is None:
             continue
-        parsed = read_one(fields, path, item)
+        parsed = read_one(r, fields, path, item)
         if parsed is not None:
             result.append(parsed)
             result.located.append((parsed, fields, path))
     return result
 
 
-class _Refs:
-    """Resolves person ids (and `all`) with a 'did you mean' for typos."""
-
-    def __init__(self, r: _Reader, people: dict[str, Person]):
-        self.r = r
-        self.people = people
-
-    def person(self, node: Node, path: str) -> str | None:
-        text = self.r.text(node, path)
-        if text is None:
-            return None
-        if text not in self.people:
-            self.r.bad(node, path, "unknown person" + suggest(text, self.people))
-            return None
-        return text
-
-    def group(self, node: Node, path: str, allow_all: bool = True) -> tuple[str, ...] | None:
-        if allow_all and isinstance(node, Scalar) and node.text.strip().lower() in ("all", "iedereen"):
-            return tuple(self.people)
-        items = self.r.sequence(node, path)
-        if items is None:
-            return None
-        if not items:
-            self.r.problem(node.line, path, "must name at least one person")
-            return None
-        result: list[str] = []
-        for index, item in enumerate(items):
-            person = self.person(item, f"{path}[{index}]")
-            if person is None:
-                continue
-            if person in result:
-                self.r.bad(item, f"{path}[{index}]", "person listed twice")
-                continue
-            result.append(person)
-        return tuple(result) if len(result) == len(items) else None
-
-
-def _read_holidays(r: _Reader, node: Node | None, facts: HolidayFacts) -> tuple[str | None, str | None]:
+def _read_holidays(r: _Reader, top: _Fields, facts: HolidayFacts) -> tuple[str | None, str | None]:
+    node = top.node("holidays")
     if node is None:
-        return "NL", None
+        return top["holidays"]
     if isinstance(node, Scalar):
-        if node.is_null or node.is_bool and node.text.lower() in ("false", "no", "off") or (
-                node.text.strip().lower() == "none"):
+        # No holidays: an empty value, YAML's false or the word none.
+        if node.is_null or node.is_bool and node.text.lower() in ("false", "no", "off"):
             return None, None
-        code, subdivision = node.text.strip().upper(), None
+        code, subdivision = schema.key("top", "holidays").parse(node.text)
+        if code is None:
+            return None, None
         line = node.line
         path = "holidays"
     else:
-        fields = r.mapping(node, "holidays", "holidays")
+        fields = r.fields(node, "holidays", "holidays")
         if fields is None:
             return None, None
-        code = (r.text(_get(fields, "country"), "holidays.country") or "").upper() if _get(fields, "country") else ""
-        line = fields["country"][0] if "country" in fields else node.line
+        code = (fields["country"] or "").upper() if "country" in fields else ""
+        line = fields.line("country") if "country" in fields else node.line
         path = "holidays.country"
-        subdivision = None
-        if (sub := _get(fields, "subdivision")) is not None:
-            subdivision = r.text(sub, "holidays.subdivision")
+        subdivision = fields["subdivision"]
         if not code:
             return None, None
     subdivisions = facts.subdivisions(code)
     if subdivisions is None:
-        r.problem(line, path, "unknown country code for public holidays" + suggest(code, _countries()), code)
+        r.problem(line, path, "unknown country code for public holidays"
+                  + suggest(code, _supported_countries()), code)
         return None, None
     if subdivision is not None and subdivision not in subdivisions:
         r.problem(line, "holidays.subdivision", f"unknown subdivision of {code}"
@@ -434,9 +399,19 @@ def _read_holidays(r: _Reader, node: Node | None, facts: HolidayFacts) -> tuple[
     return code, subdivision
 
 
+def _default_working_hours() -> WorkingHours:
+    """The schema's default working hours, read like a user's."""
+    text = schema.key("top", "working_hours").default
+    tree, problems = yamltree.parse(text, "schema.py")
+    reader = _Reader("schema.py")
+    hours = _read_working_hours(reader, tree, "working_hours", None)
+    if problems or reader.problems or hours is None:
+        raise AssertionError(f"the default working hours in schema.py are wrong: {problems + reader.problems}")
+    return hours
+
+
 def _read_working_hours(r: _Reader, node: Node | None, path: str,
-                        default: WorkingHours | None = None) -> WorkingHours:
-    fallback = default or WorkingHours(tuple(((time(9), time(17)),) if d < 5 else () for d in range(7)))
+                        fallback: WorkingHours | None) -> WorkingHours | None:
     if node is None:
         return fallback
     blocks_nodes = node.items if isinstance(node, Sequence) else [node]
@@ -444,27 +419,17 @@ def _read_working_hours(r: _Reader, node: Node | None, path: str,
     ok = True
     for index, block in enumerate(blocks_nodes):
         block_path = f"{path}[{index}]" if isinstance(node, Sequence) else path
-        fields = r.mapping(block, block_path, "working_hours")
+        fields = r.fields(block, block_path, "working_hours")
         if fields is None:
             ok = False
             continue
-        days_node, start_node, end_node = (_get(fields, k) for k in ("days", "start", "end"))
-        start = r.time(start_node, f"{block_path}.start") if start_node else None
-        end = r.time(end_node, f"{block_path}.end") if end_node else None
-        days: list[int] = []
-        if days_node is not None:
-            for day_index, day_node in enumerate(r.sequence(days_node, f"{block_path}.days") or ()):
-                day = r.weekday(day_node, f"{block_path}.days[{day_index}]")
-                if day is not None:
-                    if day in days:
-                        r.bad(day_node, f"{block_path}.days[{day_index}]", "weekday listed twice")
-                    days.append(day)
-        if start is None or end is None or days_node is None:
+        start, end, days = fields["start"], fields["end"], fields["days"]
+        if start is None or end is None or "days" not in fields:
             ok = False
             continue
         if end <= start:
-            r.problem(end_node.line, f"{block_path}.end", f"working hours end before they start ({start:%H:%M})",
-                      f"{end:%H:%M}")
+            r.problem(fields.node("end").line, f"{block_path}.end",
+                      f"working hours end before they start ({start:%H:%M})", f"{end:%H:%M}")
             ok = False
             continue
         for day in days:
@@ -486,40 +451,26 @@ def _read_working_hours(r: _Reader, node: Node | None, path: str,
 
 
 def _read_reminders(r: _Reader, node: Node | None) -> ReminderSettings:
-    defaults = ReminderSettings()
-    if node is None:
-        return defaults
-    fields = r.mapping(node, "reminders", "reminders")
+    fields = r.fields(node, "reminders", "reminders")
     if fields is None:
-        return defaults
-    values = {}
-    if (n := _get(fields, "max_per_week")) is not None:
-        values["max_per_week"] = r.integer(n, "reminders.max_per_week", 1, 7)
-    if (n := _get(fields, "overdue_every")) is not None:
-        values["overdue_every"] = r.interval(n, "reminders.overdue_every")
-    if (n := _get(fields, "at")) is not None:
-        values["at"] = r.time(n, "reminders.at")
-    if (n := _get(fields, "ahead")) is not None:
-        values["ahead"] = r.integer(n, "reminders.ahead", 1, 12)
-    if (n := _get(fields, "alarm")) is not None:
-        if isinstance(n, Scalar) and (n.is_null or n.text.strip().lower() in ("none", "off", "geen")
-                                      or n.is_bool and n.text.lower() in ("false", "no", "off")):
-            values["alarm"] = None
-        else:
-            alarm = r.length(n, "reminders.alarm")
-            values["alarm"] = alarm if alarm is not None else defaults.alarm
-    return ReminderSettings(**{k: (v if v is not None or k == "alarm" else getattr(defaults, k))
-                               for k, v in {**defaults.__dict__, **values}.items()})
+        return ReminderSettings()
+    return ReminderSettings(**{name: fields[name] for name in fields.keys})
 
 
 class _Calendars(dict):
     """Valid calendars by id; `defined` also holds the ids of calendars that had problems."""
 
-    defined: set[str]
+    defined: set[str] = frozenset()
 
 
-def _read_calendars(r: _Reader, node: Node | None) -> dict[str, Calendar]:
-    result: dict[str, Calendar] = _Calendars()
+def _one_of(kinds) -> str:
+    """'ics' (a file path) or 'caldav' (a server URL)"""
+    named = [f"'{kind.key}' ({kind.label})" for kind in kinds]
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " or " + named[-1]
+
+
+def _read_calendars(r: _Reader, node: Node | None) -> _Calendars:
+    result = _Calendars()
     result.defined = set(node.items) if isinstance(node, Mapping) else set()
     if node is None:
         return result
@@ -528,67 +479,44 @@ def _read_calendars(r: _Reader, node: Node | None) -> dict[str, Calendar]:
         return result
     if not node.items:
         r.problem(node.line, "calendars", "define at least one calendar")
+    kinds = schema.CALENDAR_KINDS
     for cal_id, (line, cal_node) in node.items.items():
         path = f"calendars.{cal_id}"
-        if not _ID_RE.match(cal_id):
-            r.problem(line, path, "a calendar id must be lower-case letters, digits, '.', '_' or '-'", cal_id)
+        if not schema.is_id(cal_id):
+            r.problem(line, path, schema.id_rule("calendar"), cal_id)
             continue
-        fields = r.mapping(cal_node, path, "calendar")
+        fields = r.fields(cal_node, path, "calendar")
         if fields is None:
             continue
         if "password" in fields:
             # Never echo the value: it is a secret by definition.
-            r.problem(fields["password"][0], f"{path}.password",
+            r.problem(fields.line("password"), f"{path}.password",
                       "a password must not be written in the config; use password_env (an "
                       "environment variable name) or keyring (a keyring service name)")
-        has_ics, has_dav = "ics" in fields, "caldav" in fields
-        if has_ics == has_dav:
-            r.problem(cal_node.line, path, "a calendar needs exactly one of 'ics' (a file path) "
-                      "or 'caldav' (a server URL)")
+        present = [kind for kind in kinds.values() if kind.key in fields]
+        if len(present) != 1:
+            r.problem(cal_node.line, path, "a calendar needs exactly one of "
+                      + _one_of(present or kinds.values()))
             continue
-        if has_ics:
-            for extra in ("username", "password_env", "keyring"):
+        kind = present[0]
+        location = fields[kind.key]
+        if not kind.credentials:
+            logging_in = " or ".join(f"'{k.key}'" for k in kinds.values() if k.credentials)
+            for extra in schema.CREDENTIAL_KEYS:
                 if extra in fields:
-                    r.problem(fields[extra][0], f"{path}.{extra}", "only used with 'caldav'")
-            ics = r.text(_get(fields, "ics"), f"{path}.ics")
-            if ics is not None:
-                if not ics.endswith(".ics"):
-                    r.bad(_get(fields, "ics"), f"{path}.ics", "the file name must end in .ics")
-                elif "{person}" not in ics:
-                    r.bad(_get(fields, "ics"), f"{path}.ics",
-                          "must contain {person}, so that every person gets a file of their own")
-                else:
-                    result[cal_id] = Calendar(cal_id, "ics", ics_path=ics)
+                    r.problem(fields.line(extra), f"{path}.{extra}", f"only used with {logging_in}")
+            if location is not None:
+                result[cal_id] = Calendar(cal_id, kind.key, location)
             continue
-        url = r.text(_get(fields, "caldav"), f"{path}.caldav")
-        if url is not None and not re.match(r"^https?://[^/\s]+", url):
-            r.bad(_get(fields, "caldav"), f"{path}.caldav", "expected an http:// or https:// URL")
-            url = None
-        if url is not None and re.match(r"^https?://[^/@\s]*:[^/@\s]*@", url):
-            r.problem(fields["caldav"][0], f"{path}.caldav",
-                      "the URL contains a password; use password_env or keyring instead")
-            url = None
-        username = r.text(_get(fields, "username"), f"{path}.username") if "username" in fields else None
-        password_env = keyring = None
-        if "password_env" in fields:
-            password_env = r.text(_get(fields, "password_env"), f"{path}.password_env")
-            if password_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", password_env):
-                # Not echoed: what does not look like a variable name may be the password itself.
-                r.problem(fields["password_env"][0], f"{path}.password_env",
-                          "expected the name of an environment variable, not a password")
-                password_env = None
-        if "keyring" in fields:
-            keyring = r.text(_get(fields, "keyring"), f"{path}.keyring")
+        username, password_env, keyring = (fields[name] for name in schema.CREDENTIAL_KEYS)
         if "password_env" in fields and "keyring" in fields:
             r.problem(cal_node.line, path, "use either password_env or keyring, not both")
-        if url is not None:
-            result[cal_id] = Calendar(cal_id, "caldav", url=url, username=username,
-                                      password_env=password_env, keyring=keyring)
+        if location is not None:
+            result[cal_id] = Calendar(cal_id, kind.key, location, username, password_env, keyring)
     return result
 
 
-def _read_people(r: _Reader, node: Node | None, calendars: dict[str, Calendar],
-                 default_hours: WorkingHours, language: str) -> dict[str, Person]:
+def _read_people(r: _Reader, node: Node | None, default_hours: WorkingHours, language: str) -> dict[str, Person]:
     result: dict[str, Person] = {}
     if node is None:
         return result
@@ -598,154 +526,82 @@ def _read_people(r: _Reader, node: Node | None, calendars: dict[str, Calendar],
     emails: dict[str, str] = {}
     for person_id, (line, person_node) in node.items.items():
         path = f"people.{person_id}"
-        if not _ID_RE.match(person_id):
-            r.problem(line, path, "a person id must be lower-case letters, digits, '.', '_' or '-'",
-                      person_id)
+        if not schema.is_id(person_id):
+            r.problem(line, path, schema.id_rule("person"), person_id)
             continue
-        fields = r.mapping(person_node, path, "person")
+        fields = r.fields(person_node, path, "person")
         if fields is None:
             continue
-        name = r.text(_get(fields, "name"), f"{path}.name") if "name" in fields else None
-        email = None
-        if "email" in fields:
-            email = r.text(_get(fields, "email"), f"{path}.email")
-            if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-                r.bad(_get(fields, "email"), f"{path}.email", "not an e-mail address")
-                email = None
-            elif email:
-                if email.lower() in emails:
-                    r.bad(_get(fields, "email"), f"{path}.email",
-                          f"the same e-mail address as person '{emails[email.lower()]}'")
-                emails[email.lower()] = person_id
-        calendar = None
-        if "calendar" in fields:
-            calendar = r.text(_get(fields, "calendar"), f"{path}.calendar")
-            if calendar is not None and calendar not in calendars:
-                if calendar not in getattr(calendars, "defined", ()):  # else its own problem was reported
-                    r.bad(_get(fields, "calendar"), f"{path}.calendar",
-                          "unknown calendar" + suggest(calendar, calendars))
-                calendar = None
-        hours = _read_working_hours(r, _get(fields, "working_hours"), f"{path}.working_hours", default_hours)
-        person_language = language
-        if "language" in fields:
-            person_language = r.choice(_get(fields, "language"), f"{path}.language", ("nl", "en")) or language
+        name = fields["name"]
+        email = fields["email"]
+        if email is not None:
+            if email.lower() in emails:
+                r.bad(fields.node("email"), f"{path}.email",
+                      f"the same e-mail address as person '{emails[email.lower()]}'")
+            emails[email.lower()] = person_id
+        calendar = fields["calendar"]
+        hours = _read_working_hours(r, fields.node("working_hours"), f"{path}.working_hours", default_hours)
+        person_language = fields["language"] or language
         if name and calendar:
             result[person_id] = Person(person_id, name, email, calendar, hours, person_language)
     return result
 
 
-def _optional_text(r: _Reader, fields: dict, key: str, path: str) -> str | None:
-    return r.text(_get(fields, key), f"{path}.{key}") if key in fields else None
-
-
-def _read_contact(r: _Reader, fields: dict, path: str, node: Node, refs: _Refs) -> ContactAgreement | None:
-    owner = refs.person(_get(fields, "owner"), f"{path}.owner") if "owner" in fields else None
-    contact = r.text(_get(fields, "with"), f"{path}.with") if "with" in fields else None
-    every = r.interval(_get(fields, "every"), f"{path}.every") if "every" in fields else None
-    ident = None
+def _id_of(fields: _Fields, made_from: str | None) -> str | None:
+    """The item's id: its own, or made from its name."""
     if "id" in fields:
-        ident = r.identifier(_get(fields, "id"), f"{path}.id", "contact")
-    elif contact:
-        ident = slug(contact)
-    last = r.date(_get(fields, "last"), f"{path}.last") if "last" in fields else None
-    next_date = r.date(_get(fields, "next"), f"{path}.next") if "next" in fields else None
+        return fields["id"]
+    return slug(made_from) if made_from else None
+
+
+def _read_contact(r: _Reader, fields: _Fields, path: str, node: Node) -> ContactAgreement | None:
+    owner, contact, every = fields["owner"], fields["with"], fields["every"]
+    ident = _id_of(fields, contact)
+    last, next_date = fields["last"], fields["next"]
     if last and next_date and next_date <= last:
-        r.problem(fields["next"][0], f"{path}.next", f"the next contact must come after the last ({last})",
+        r.problem(fields.line("next"), f"{path}.next", f"the next contact must come after the last ({last})",
                   str(next_date))
         next_date = None
-    medium = None
-    if "medium" in fields:
-        medium = r.text(_get(fields, "medium"), f"{path}.medium")
-        if medium and medium.lower() not in _MEDIA:
-            r.bad(_get(fields, "medium"), f"{path}.medium",
-                  f"unknown medium; use one of {', '.join(_MEDIA[:9])}" + suggest(medium.lower(), _MEDIA))
-            medium = None
-    duration = timedelta(minutes=30)
-    if "duration" in fields:
-        duration = r.length(_get(fields, "duration"), f"{path}.duration") or duration
+    medium, duration = fields["medium"], fields["duration"]
     if not (owner and contact and every and ident):
         return None
     return ContactAgreement(
-        id=ident, owner=owner, contact=contact, every=every,
-        role=_optional_text(r, fields, "role", path),
-        organisation=_optional_text(r, fields, "organisation", path),
-        last=last, next=next_date, medium=medium.lower() if medium else None, duration=duration,
-        question=_optional_text(r, fields, "question", path), line=node.line)
+        id=ident, owner=owner, contact=contact, every=every, role=fields["role"],
+        organisation=fields["organisation"], last=last, next=next_date, medium=medium, duration=duration,
+        question=fields["question"], line=node.line)
 
 
-def _read_project(r: _Reader, fields: dict, path: str, node: Node, refs: _Refs) -> Aftercare | None:
-    name = r.text(_get(fields, "name"), f"{path}.name") if "name" in fields else None
-    ident = r.identifier(_get(fields, "id"), f"{path}.id", "project") if "id" in fields else (
-        slug(name) if name else None)
-    team = refs.group(_get(fields, "team"), f"{path}.team") if "team" in fields else None
-    end = r.date(_get(fields, "end"), f"{path}.end") if "end" in fields else None
-    offsets: list[Interval] = []
-    if "aftercare" in fields:
-        items = r.sequence(_get(fields, "aftercare"), f"{path}.aftercare", allow_single=True) or []
-        if not items:
-            r.problem(fields["aftercare"][0], f"{path}.aftercare", "name at least one follow-up, e.g. [6 weeks]")
-        for index, item in enumerate(items):
-            offset = r.interval(item, f"{path}.aftercare[{index}]")
-            if offset is not None:
-                if offset in offsets:
-                    r.bad(item, f"{path}.aftercare[{index}]", "the same follow-up is listed twice")
-                else:
-                    offsets.append(offset)
-    duration = timedelta(hours=1)
-    if "duration" in fields:
-        duration = r.length(_get(fields, "duration"), f"{path}.duration") or duration
-    start = time(10, 0)
-    if "at" in fields:
-        start = r.time(_get(fields, "at"), f"{path}.at") or start
+def _read_project(r: _Reader, fields: _Fields, path: str, node: Node) -> Aftercare | None:
+    name = fields["name"]
+    ident = _id_of(fields, name)
+    team, end, offsets = fields["team"], fields["end"], fields["aftercare"]
+    duration, start = fields["duration"], fields["at"]
     if not (name and ident and team and end and offsets):
         return None
-    return Aftercare(ident, name, _optional_text(r, fields, "client", path), team, end,
-                     tuple(offsets), duration, start, _optional_text(r, fields, "location", path))
+    return Aftercare(ident, name, fields["client"], team, end, offsets, duration, start, fields["location"])
 
 
-def _read_session(r: _Reader, fields: dict, path: str, node: Node, refs: _Refs,
-                  people: dict[str, Person]) -> SessionSeries | None:
-    name = r.text(_get(fields, "name"), f"{path}.name") if "name" in fields else None
-    ident = r.identifier(_get(fields, "id"), f"{path}.id", "session") if "id" in fields else (
-        slug(name) if name else None)
-    periods = None
-    if "every" in fields:
-        every_node = _get(fields, "every")
-        text = r.text(every_node, f"{path}.every")
-        if text is not None:
-            lowered = " ".join(text.lower().split())
-            match = _TIMES_A_YEAR_RE.match(lowered)
-            if lowered in _PERIODS:
-                periods = _PERIODS[lowered]
-            elif match and int(match.group(1)) in (1, 2, 3, 4, 6, 12):
-                periods = int(match.group(1))
-            else:
-                r.bad(every_node, f"{path}.every", "expected month, quarter, half year, year or "
-                      "'N times a year' with N one of 1, 2, 3, 4, 6, 12")
-    participants = refs.group(_get(fields, "participants"), f"{path}.participants") if "participants" in fields else None
+def _read_session(r: _Reader, fields: _Fields, path: str, node: Node) -> SessionSeries | None:
+    name = fields["name"]
+    ident = _id_of(fields, name)
+    periods, participants = fields["every"], fields["participants"]
     weekday = start = None
-    prefer = r.mapping(_get(fields, "prefer"), f"{path}.prefer", "prefer") if "prefer" in fields else None
+    prefer = r.fields(fields.node("prefer"), f"{path}.prefer", "prefer")
     if prefer is not None:
-        if "weekday" in prefer:
-            weekday = r.weekday(_get(prefer, "weekday"), f"{path}.prefer.weekday")
-        if "start" in prefer:
-            start = r.time(_get(prefer, "start"), f"{path}.prefer.start")
-    duration = timedelta(hours=1)
-    if "duration" in fields:
-        duration = r.length(_get(fields, "duration"), f"{path}.duration") or duration
+        weekday, start = prefer["weekday"], prefer["start"]
+    duration = fields["duration"]
     if None in (name, ident, periods, participants, weekday, start):
         return None
     # The preferred slot must be possible for every participant, or no date could ever be found.
-    blocked = [p for p in participants if not _slot_possible(people[p].working_hours, weekday, start, duration)]
+    blocked = [p for p in participants if not _slot_possible(r.people[p].working_hours, weekday, start, duration)]
     if blocked:
-        r.problem(prefer["start"][0], f"{path}.prefer",
+        r.problem(prefer.line("start"), f"{path}.prefer",
                   f"{WEEKDAYS[weekday]} {start:%H:%M} for {int(duration.total_seconds() // 60)} minutes "
                   f"is outside the working hours of {', '.join(blocked)}",
                   f"{WEEKDAYS[weekday]} {start:%H:%M}")
         return None
     return SessionSeries(ident, name, periods, participants, weekday, start, duration,
-                         _optional_text(r, fields, "location", path),
-                         _optional_text(r, fields, "description", path))
+                         fields["location"], fields["description"])
 
 
 def _slot_possible(hours: WorkingHours, weekday: int, start: time, duration: timedelta) -> bool:
@@ -753,143 +609,45 @@ def _slot_possible(hours: WorkingHours, weekday: int, start: time, duration: tim
     return hours.fits(monday + timedelta(days=weekday), start, duration)
 
 
-def _read_meeting(r: _Reader, fields: dict, path: str, node: Node, refs: _Refs, tz: ZoneInfo) -> NetworkMeeting | None:
-    name = r.text(_get(fields, "name"), f"{path}.name") if "name" in fields else None
-    ident = r.identifier(_get(fields, "id"), f"{path}.id", "meeting") if "id" in fields else (
-        slug(name) if name else None)
-    at = None
-    if "at" in fields:
-        at_node = _get(fields, "at")
-        text = r.text(at_node, f"{path}.at")
-        if text is not None:
-            match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})", text)
-            if not match:
-                r.bad(at_node, f"{path}.at", "expected a date and time as 'YYYY-MM-DD HH:MM'")
-            else:
-                try:
-                    day = date.fromisoformat(match.group(1))
-                except ValueError as exc:
-                    r.bad(at_node, f"{path}.at", f"not a real date: {exc}")
-                else:
-                    clock = _TIME_RE.match(match.group(2))
-                    if not clock:
-                        r.bad(at_node, f"{path}.at", "not a real time of day")
-                    else:
-                        at = datetime.combine(day, time(int(clock.group(1)), int(clock.group(2))), tz)
-    duration = timedelta(hours=2)
-    if "duration" in fields:
-        duration = r.length(_get(fields, "duration"), f"{path}.duration") or duration
-    representative = refs.person(_get(fields, "representative"), f"{path}.representative") if "representative" in fields else None
-    colleagues: tuple[str, ...] | None = tuple(refs.people)
-    if "colleagues" in fields:
-        colleagues = refs.group(_get(fields, "colleagues"), f"{path}.colleagues")
-    prepare = _relative(r, fields, "prepare", path, "before")
-    report_back = _relative(r, fields, "report_back", path, "after")
-    if None in (name, ident, at, representative, colleagues) or prepare is False or report_back is False:
+def _read_meeting(r: _Reader, fields: _Fields, path: str, node: Node, tz) -> NetworkMeeting | None:
+    name = fields["name"]
+    ident = _id_of(fields, name)
+    at = fields["at"]
+    duration, representative = fields["duration"], fields["representative"]
+    # Without a list, everyone but the representative is a colleague.
+    colleagues = fields["colleagues"] if "colleagues" in fields else tuple(r.people)
+    prepare, report_back = fields["prepare"], fields["report_back"]
+    if None in (name, ident, at, representative, colleagues):
         return None
-    return NetworkMeeting(ident, name, at, duration, representative,
+    if "prepare" in fields and prepare is None or "report_back" in fields and report_back is None:
+        return None     # wrong, and reported
+    return NetworkMeeting(ident, name, at.replace(tzinfo=tz), duration, representative,
                           tuple(c for c in colleagues if c != representative),
-                          prepare or None, report_back or None, _optional_text(r, fields, "location", path))
-
-
-def _relative(r: _Reader, fields: dict, key: str, path: str, word: str):
-    """'2 weeks before' / '1 day after' -> Interval; None if absent; False if wrong."""
-    if key not in fields:
-        return None
-    node = _get(fields, key)
-    text = r.text(node, f"{path}.{key}")
-    if text is None:
-        return False
-    words = {"before": ("before", "voor", "vooraf", "ervoor"), "after": ("after", "na", "erna", "achteraf")}[word]
-    parts = text.strip().lower().rsplit(None, 1)
-    body = parts[0] if len(parts) == 2 and parts[1] in words else text
-    if len(parts) == 2 and parts[1] in {w for ws in (("before", "voor"), ("after", "na")) for w in ws} - set(words):
-        r.bad(node, f"{path}.{key}", f"must be {word} the meeting, e.g. '2 weeks {word}'")
-        return False
-    try:
-        return parse_interval(body)
-    except ValueError as exc:
-        r.bad(node, f"{path}.{key}", f"{exc} {word} the meeting")
-        return False
+                          prepare, report_back, fields["location"])
 
 
 def _read_mail(r: _Reader, node: Node | None, team_name: str) -> MailSettings | None:
-    if node is None:
-        return None
-    fields = r.mapping(node, "mail", "mail")
+    fields = r.fields(node, "mail", "mail")
     if fields is None:
         return None
     if "password" in fields:
-        r.problem(fields["password"][0], "mail.password",
+        r.problem(fields.line("password"), "mail.password",
                   "a password must not be written in the config; use password_env or keyring")
-    organizer = r.text(_get(fields, "organizer"), "mail.organizer") if "organizer" in fields else None
-    if organizer and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", organizer):
-        r.bad(_get(fields, "organizer"), "mail.organizer", "not an e-mail address")
-        organizer = None
-    host = r.text(_get(fields, "smtp_host"), "mail.smtp_host") if "smtp_host" in fields else None
-    security = "starttls"
-    if "security" in fields:
-        security = r.choice(_get(fields, "security"), "mail.security", ("starttls", "ssl", "none")) or security
-    port = {"starttls": 587, "ssl": 465, "none": 25}[security]
-    if "smtp_port" in fields:
-        port = r.integer(_get(fields, "smtp_port"), "mail.smtp_port", 1, 65535) or port
-    password_env = None
-    if "password_env" in fields:
-        password_env = r.text(_get(fields, "password_env"), "mail.password_env")
-        if password_env and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", password_env):
-            r.problem(fields["password_env"][0], "mail.password_env",
-                      "expected the name of an environment variable, not a password")
-            password_env = None
-    kinds = ("session", "aftercare", "meeting")
-    if "invite" in fields:
-        items = r.sequence(_get(fields, "invite"), "mail.invite") or []
-        chosen = []
-        for index, item in enumerate(items):
-            kind = r.choice(item, f"mail.invite[{index}]", kinds)
-            if kind:
-                chosen.append(kind)
-        kinds = tuple(chosen)
+    organizer, host, security = fields["organizer"], fields["smtp_host"], fields["security"]
+    port = fields["smtp_port"]
+    if port is None:
+        port = fields.keys["smtp_port"].default_when(security)
+    password_env, kinds = fields["password_env"], fields["invite"]
     if not (organizer and host):
         return None
-    return MailSettings(organizer, _optional_text(r, fields, "organizer_name", "mail") or team_name, host, port,
-                        security, _optional_text(r, fields, "username", "mail"), password_env,
-                        _optional_text(r, fields, "keyring", "mail"), kinds)
+    return MailSettings(organizer, fields["organizer_name"] or team_name, host, port, security,
+                        fields["username"], password_env, fields["keyring"], kinds)
 
 
 def _read_feed(r: _Reader, node: Node | None, team_name: str) -> FeedSettings:
-    if node is None:
-        return FeedSettings(name=team_name)
-    fields = r.mapping(node, "feed", "feed")
+    fields = r.fields(node, "feed", "feed")
     if fields is None:
         return FeedSettings(name=team_name)
-    base_url = None
-    if "base_url" in fields:
-        base_url = r.text(_get(fields, "base_url"), "feed.base_url")
-        if base_url and not re.match(r"^https?://[^/\s@]+", base_url):
-            r.bad(_get(fields, "base_url"), "feed.base_url", "expected an https:// URL")
-            base_url = None
-    host, port = "127.0.0.1", 8080
-    if "listen" in fields:
-        text = r.text(_get(fields, "listen"), "feed.listen")
-        match = re.fullmatch(r"(?:(\[[0-9a-fA-F:]+\]|[0-9.]+|[A-Za-z0-9.-]+):)?(\d{1,5})", text or "")
-        if text and (not match or not 0 < int(match.group(2)) < 65536):
-            r.bad(_get(fields, "listen"), "feed.listen", "expected HOST:PORT, e.g. 127.0.0.1:8080")
-        elif match:
-            host, port = (match.group(1) or host).strip("[]"), int(match.group(2))
-    refresh = timedelta(hours=12)
-    if "refresh" in fields:
-        node = _get(fields, "refresh")
-        text = r.text(node, "feed.refresh")
-        if text is not None:
-            try:
-                refresh = parse_length(text)              # '6h', '30m'
-            except ValueError:
-                try:
-                    interval = parse_interval(text)       # '1 day', '1 week'
-                except ValueError:
-                    interval = None
-                if interval is None or interval.unit not in ("days", "weeks"):
-                    r.bad(node, "feed.refresh", "expected a refresh interval such as '12h', '1 day' or '1 week'")
-                else:
-                    refresh = timedelta(days=interval.count * (7 if interval.unit == "weeks" else 1))
-    return FeedSettings(base_url.rstrip("/") if base_url else None, host, port, refresh, team_name)
+    base_url, listen, refresh = fields["base_url"], fields["listen"], fields["refresh"]
+    host = listen.host or fields.keys["listen"].default_value.host
+    return FeedSettings(base_url.rstrip("/") if base_url else None, host, listen.port, refresh, team_name)

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from .errors import ConfigError
 from . import yamltree
-from .config import _Reader, slug, suggest
+from .config import _Reader, slug
 from .model import ContactAgreement, LoggedContact, Team
 from .yamltree import Mapping, Scalar, Sequence
 
@@ -47,6 +47,7 @@ def load_log(team: Team, text: str, filename: str) -> Team:
     tree, problems = yamltree.parse(text, filename)
     reader = _Reader(filename)
     reader.problems.extend(problems)
+    reader.people = team.people
     entries: list[LoggedContact] = []
     if tree is not None and not (isinstance(tree, Scalar) and tree.is_null):
         if not isinstance(tree, Sequence):
@@ -65,29 +66,25 @@ def _read_entry(r: _Reader, team: Team, node, path: str) -> LoggedContact | None
     if not isinstance(node, Mapping):
         r.bad(node, path, "expected an entry like {who: maarten, with: piet-de-vries, on: 2026-09-14}")
         return None
-    fields = r.mapping(node, path, "log")
+    fields = r.fields(node, path, "log")
     if fields is None:
         return None
-    who = r.text(fields["who"][1], f"{path}.who") if "who" in fields else None
-    if who is not None and who not in team.people:
-        r.bad(fields["who"][1], f"{path}.who", "unknown person" + suggest(who, team.people))
-        who = None
+    who = fields["who"]
     agreement = None
     if who is not None and "with" in fields:
-        name = r.text(fields["with"][1], f"{path}.with")
+        name = fields["with"]
         if name is not None:
             agreement, candidates = match_agreement(team, who, name)
             if agreement is None:
                 what = "matches more than one contact" if candidates and any(
                     fold(c).startswith(fold(name)) for c in candidates) else f"is not a contact of {who}"
-                r.bad(fields["with"][1], f"{path}.with",
+                r.bad(fields.node("with"), f"{path}.with",
                       f"{what}; candidates: {', '.join(candidates) or 'none'}")
-    on = r.date(fields["on"][1], f"{path}.on") if "on" in fields else None
-    next_date = r.date(fields["next"][1], f"{path}.next") if "next" in fields else None
+    on, next_date = fields["on"], fields["next"]
     if on and next_date and next_date <= on:
-        r.bad(fields["next"][1], f"{path}.next", f"the next contact must come after this one ({on})")
+        r.bad(fields.node("next"), f"{path}.next", f"the next contact must come after this one ({on})")
         return None
-    note = r.text(fields["note"][1], f"{path}.note") if "note" in fields else None
+    note = fields["note"]
     if who is None or agreement is None or on is None:
         return None
     return LoggedContact(who, agreement.id, on, next_date, note, node.line)

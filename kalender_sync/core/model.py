@@ -5,10 +5,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from . import schema
 from .durations import Interval
 from .publicholidays import HolidayFacts
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS = schema.WEEKDAYS
 
 
 @dataclass(frozen=True)
@@ -37,15 +38,23 @@ class WorkingHours:
 
 @dataclass(frozen=True)
 class Calendar:
-    """Where a person's events go."""
+    """Where a person's events go: one of schema.CALENDAR_KINDS, at a location with {person}."""
 
     id: str
-    kind: str  # "ics" | "caldav"
-    ics_path: str | None = None          # template with {person}, relative to the config
-    url: str | None = None               # caldav URL template with {person}
+    kind: str                            # a key of schema.CALENDAR_KINDS: "ics", "caldav"
+    location: str                        # a file path relative to the config, or a URL
     username: str | None = None
     password_env: str | None = None
     keyring: str | None = None           # keyring service name
+
+    # The names from before `location`, while callers move over; they will go.
+    @property
+    def ics_path(self) -> str:
+        return self.location
+
+    @property
+    def url(self) -> str:
+        return self.location
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,7 @@ class ContactAgreement:
     last: date | None = None
     next: date | None = None
     medium: str | None = None
-    duration: timedelta = timedelta(minutes=30)
+    duration: timedelta = schema.default("contact", "duration")
     question: str | None = None
     line: int = 0
 
@@ -123,11 +132,11 @@ class NetworkMeeting:
 
 @dataclass(frozen=True)
 class ReminderSettings:
-    max_per_week: int = 2
-    overdue_every: Interval = Interval(2, "weeks")
-    at: time = time(9, 0)
-    ahead: int = 1             # how many upcoming reminders of one agreement are in the calendar
-    alarm: timedelta | None = timedelta(minutes=15)
+    max_per_week: int = schema.default("reminders", "max_per_week")
+    overdue_every: Interval = schema.default("reminders", "overdue_every")
+    at: time = schema.default("reminders", "at")
+    ahead: int = schema.default("reminders", "ahead")   # upcoming reminders of one agreement in the calendar
+    alarm: timedelta | None = schema.default("reminders", "alarm")
 
 
 @dataclass(frozen=True)
@@ -154,7 +163,7 @@ class MailSettings:
     username: str | None = None
     password_env: str | None = None
     keyring: str | None = None
-    kinds: tuple[str, ...] = ("session", "aftercare", "meeting")
+    kinds: tuple[str, ...] = schema.default("mail", "invite")
 
 
 @dataclass(frozen=True)
@@ -162,9 +171,9 @@ class FeedSettings:
     """The subscribable ICS feed server."""
 
     base_url: str | None = None        # public URL the feeds are reached at (https://...)
-    host: str = "127.0.0.1"
-    port: int = 8080
-    refresh: timedelta = timedelta(hours=12)
+    host: str = schema.default("feed", "listen").host
+    port: int = schema.default("feed", "listen").port
+    refresh: timedelta = schema.default("feed", "refresh")
     name: str | None = None
 
 
