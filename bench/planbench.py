@@ -13,8 +13,8 @@ peak memory (ru_maxrss, read by the parent with os.wait4) belongs to that step a
 "No-op plan" for .ics targets means `plan --out DIR` after `export --out DIR` with the
 same config and --today: every change is `keep`, so ideally nothing is rendered. The
 child runs the real click command and wraps (times and counts, never changes) the
-functions it calls: load, calendar_plan/make_plan, prepare_files, write_files,
-_show_plan, Plan.for_person, icsfile.read_existing, apply.diff, apply.render_calendar
+functions it calls: load_team, calendar_plan, the engine's sync_team, _show_plan,
+Plan.for_person, files.parse_file, the engine's diff, render.compose and build_event
 and render.build_event (one call = one VEVENT rendered).
 
 Run as a child:  python bench/planbench.py child MODE CONFIG TODAY OUT RESULT.json
@@ -75,39 +75,37 @@ def child(mode: str, config: str, today: str, out: str, result_path: str) -> Non
     extra: dict = {}
     if mode == "core":
         from datetime import date
-        import kalender_sync.cli as cli
-        from kalender_sync.storage.teamfiles import load
+        from kalender_sync.cli.options import calendar_plan, load_team
         t_imported = time.perf_counter()
-        planner = getattr(cli, "calendar_plan", None) or cli.make_plan
         t0 = time.perf_counter()
-        team = load(Path(config))
+        team, _ = load_team(Path(config), date.fromisoformat(today))
         t1 = time.perf_counter()
-        plan = planner(team, date.fromisoformat(today))
+        plan = calendar_plan(team, date.fromisoformat(today))
         t2 = time.perf_counter()
         meter.seconds.update(load=t1 - t0, plan=t2 - t1)
         extra.update(people=len(team.people), contacts=len(team.contacts), projects=len(team.projects),
                      sessions=len(team.sessions), events=len(plan.events), skipped=len(plan.skipped))
     else:
-        import kalender_sync.engine.export as apply_mod
         import kalender_sync.cli as cli
+        import kalender_sync.cli.calendars as calendars
         import kalender_sync.core.planning as planning
         import kalender_sync.core.render as render
+        import kalender_sync.engine.sync as engine
         import kalender_sync.targets.files as icsfile
         t_imported = time.perf_counter()
-        meter.wrap(cli, "load")
-        meter.wrap(cli, "calendar_plan", "plan") or meter.wrap(cli, "make_plan", "plan")
-        meter.wrap(cli, "prepare_files")
-        meter.wrap(cli, "_show_plan", "show_plan (output)")
+        meter.wrap(calendars, "load_team", "load")
+        meter.wrap(calendars, "calendar_plan", "plan")
+        meter.wrap(calendars, "_show_plan", "show_plan (output)")
 
         def count_written(args, result):
-            extra["files"] = len(args[0])
-            extra["files_written"] = sum(1 for f in args[0] if f.written)
-        meter.wrap(cli, "write_files", after=count_written)
+            if mode.startswith("export"):
+                extra["files"] = len(result)
+                extra["files_written"] = sum(1 for r in result if r.written)
+        meter.wrap(engine, "sync_team", "engine (read, diff, write)", after=count_written)
         meter.wrap(planning.Plan, "for_person", "Plan.for_person")
-        meter.wrap(icsfile, "read_existing", "read existing .ics (parse)")
-        meter.wrap(apply_mod, "diff", "diff")
-        meter.wrap(apply_mod, "render_calendar", "render_calendar") or meter.wrap(render, "render_calendar",
-                                                                                   "render_calendar")
+        meter.wrap(icsfile, "parse_file", "read existing .ics (parse)")
+        meter.wrap(engine, "diff", "diff")
+        meter.wrap(render, "compose", "compose (whole files)")
         meter.wrap(render, "build_event", "build_event (VEVENTs rendered)")
         command = "plan" if mode.startswith("plan") else "export"
         args = [command, "--config", config, "--today", today, "--out", out]

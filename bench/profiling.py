@@ -84,15 +84,13 @@ def profile_noop(kind: str, n: int, work: Path) -> str:
 def profile_core(people: int, work: Path) -> str:
     import genconfig
     from datetime import date
-    from kalender_sync.storage.teamfiles import load
-    import kalender_sync.cli as cli
-    planner = getattr(cli, "calendar_plan", None) or cli.make_plan
+    from kalender_sync.cli.options import calendar_plan, load_team
     config = work / "team.yaml"
     config.write_text(genconfig.generate(people), encoding="utf-8")
     profile = cProfile.Profile()
     profile.enable()
-    team = load(config)
-    planner(team, date(2027, 1, 4))
+    team, _ = load_team(config, date(2027, 1, 4))
+    calendar_plan(team, date(2027, 1, 4))
     profile.disable()
     return stats_text(profile, f"load + plan, {people} people")
 

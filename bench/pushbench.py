@@ -5,7 +5,7 @@ For one server and one N, in fresh calendars on that server:
 1. initial push of the same N events
    - kalender-sync in-process: `sync_team` (plan and config load not timed; reported apart),
      with the time inside render / HTTP / status DB measured by wrapping those functions,
-   - kalender-sync's HTTP layer alone: `CalDAVCalendar.create` of the pre-rendered bodies,
+   - kalender-sync's HTTP layer alone: `CalDAVTarget.create` of the pre-rendered bodies,
    - kalender-sync as a process: `python -m kalender_sync sync` (what a user runs),
    - bare loop: `PUT If-None-Match: *` of the same rendered bodies over ONE keep-alive
      http.client connection (the server's own limit; rendering not timed),
@@ -41,13 +41,14 @@ import vdir
 from support.proxies import FaultProxy
 from support.servers import PASSWORD, RunningServer, basic_auth
 
-from kalender_sync.engine.export import stamp_for
+from kalender_sync.cli.options import calendar_plan
 from kalender_sync.core.config import load_team
-from kalender_sync.core.planning import plan as make_plan
 from kalender_sync.core.render import render_object
+from kalender_sync.engine.runs import context_for, stamp_for
+from kalender_sync.engine.sync import calendar_jobs, sync_team
 from kalender_sync.storage.status import State
-from kalender_sync.engine.sync import caldav_jobs, sync_team
-from kalender_sync.targets.caldav import CalDAVCalendar, RequestLog, redact
+from kalender_sync.targets.caldav import CalDAVTarget, redact
+from kalender_sync.targets.network import RequestLog
 
 PERSON = oneperson.PERSON
 USERNAME = "bench"  # the user oneperson.py writes into the configs; Radicale's calendar home
@@ -66,7 +67,7 @@ class Case:
         t0 = time.perf_counter()
         team = load_team(self.text(None), "bench.yaml")
         t1 = time.perf_counter()
-        self.plan = make_plan(team, oneperson.TODAY)
+        self.plan = calendar_plan(team, oneperson.TODAY)
         t2 = time.perf_counter()
         self.load_seconds, self.plan_seconds = t1 - t0, t2 - t1
         self.events = self.plan.for_person(PERSON)
@@ -94,22 +95,17 @@ class Case:
 
 # -- kalender-sync -------------------------------------------------------------------
 
-def _planner():
-    """What the CLI plans with: calendar_plan (invitations left out) where it exists."""
-    import kalender_sync.cli as cli
-    return getattr(cli, "calendar_plan", None) or make_plan
-
-
 def ks_sync(config: Path, state_path: Path, changed_plan=None) -> dict:
     """One in-process sync of the config's one person; returns seconds, requests, done."""
     team = load_team(config.read_text(encoding="utf-8"), str(config))
-    plan = changed_plan or _planner()(team, oneperson.TODAY)
-    jobs = caldav_jobs(team)
+    plan = changed_plan or calendar_plan(team, oneperson.TODAY)
+    jobs = calendar_jobs(team)
     log = RequestLog()
     state = State(state_path)
     try:
         t0 = time.perf_counter()
-        results = sync_team(team, plan, jobs, state, stamp_for(oneperson.TODAY), dry_run=False, log=log)
+        results = sync_team(team, plan, jobs, state, stamp_for(oneperson.TODAY), context_for(team, config, log=log),
+                            dry_run=False)
         seconds = time.perf_counter() - t0
     finally:
         state.close()
@@ -170,7 +166,7 @@ def proxied_state(state_path: Path, direct_url: str, proxy: FaultProxy, copy_to:
 def bare_put_loop(calendar_url: str, bodies: list[tuple[str, bytes]]) -> dict:
     """Conditional PUTs of pre-rendered bodies over one keep-alive connection."""
     parts = urllib.parse.urlsplit(calendar_url)
-    probe = CalDAVCalendar(calendar_url, None, None)       # the same hrefs kalender-sync uses
+    probe = CalDAVTarget(calendar_url, None, None)       # the same hrefs kalender-sync uses
     paths = [urllib.parse.urlsplit(probe.href_for(uid)).path for uid, _ in bodies]
     headers = {"Authorization": basic_auth(USERNAME, PASSWORD), "If-None-Match": "*",
                "Content-Type": "text/calendar; charset=utf-8"}
@@ -196,9 +192,9 @@ def bare_put_loop(calendar_url: str, bodies: list[tuple[str, bytes]]) -> dict:
 
 
 def ks_http_loop(calendar_url: str, bodies: list[tuple[str, bytes]]) -> dict:
-    """kalender-sync's own HTTP layer alone: CalDAVCalendar.create() of pre-rendered bodies
+    """kalender-sync's own HTTP layer alone: CalDAVTarget.create() of pre-rendered bodies
     (caldav's DAVClient on niquests, our retry wrapper); no planning, diff, render or state."""
-    target = CalDAVCalendar(calendar_url, USERNAME, PASSWORD)
+    target = CalDAVTarget(calendar_url, USERNAME, PASSWORD)
     t0 = time.perf_counter()
     for uid, body in bodies:
         target.create(target.href_for(uid), body)
@@ -218,7 +214,7 @@ class Breakdown:
         # sync imports render_object when it renders (and renders on a worker thread, ahead of
         # the requests: this time overlaps "HTTP incl. server").
         for owner, name, label in ((render_mod, "render_object", "render (icalendar)"),
-                                   (CalDAVCalendar, "_call", "HTTP incl. server (caldav+niquests)"),
+                                   (CalDAVTarget, "_call", "HTTP incl. server (caldav+niquests)"),
                                    (StateClass, "put", "status DB writes"),
                                    (sync_mod, "observe", "observe listing"),
                                    (sync_mod, "diff", "diff")):
@@ -292,7 +288,7 @@ def run_case(server: RunningServer, case: Case, *, repeat: int, with_cli: bool, 
     out["bare_push"] = dict(min(bares, key=lambda r: r["seconds"]), seconds_all=[r["seconds"] for r in bares])
 
     # 1b'. our HTTP layer alone
-    log(f"{tag} kalender-sync HTTP layer alone (CalDAVCalendar.create loop) ...")
+    log(f"{tag} kalender-sync HTTP layer alone (CalDAVTarget.create loop) ...")
     http_url = server.new_calendar(f"kshttp-{n}")
     out["ks_http_push"] = ks_http_loop(http_url, case.bodies)
     assert server.count_objects(http_url) == n

@@ -174,7 +174,7 @@ def report(results: dict) -> tuple[str, list[dict]]:
             st = step.get("stages", {})
             rows.append([mode, s(step["wall_seconds"]), f"{step['maxrss_mib']:.0f}", s(st.get("load")),
                          s(st.get("plan")), s(st.get("Plan.for_person")), s(st.get("read existing .ics (parse)")),
-                         s(st.get("render_calendar")),
+                         s(st.get("compose (whole files)")),
                          get(step, "calls", "build_event (VEVENTs rendered)") if mode != "core" else "-",
                          step.get("files_written", "-")])
         core = planning["steps"]["core"]

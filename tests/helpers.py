@@ -38,3 +38,27 @@ def make_team(body: str = "", log: str | None = None, language: str = "nl"):
 def planned(team, today: date = TODAY, kind: str | None = None, person: str | None = None):
     return [e for e in plan(team, today).events
             if (kind is None or e.kind == kind) and (person is None or e.person == person)]
+
+
+def foreign_event(index: int, spoof: bool = False) -> bytes:
+    """Someone else's event, as their calendar app writes it; `spoof`: it copies our marker
+    (with a UID that is not the one derived from it), so it must still never be touched."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from icalendar import Calendar, Event
+    calendar = Calendar()
+    calendar.add("prodid", "-//someone else//EN")
+    calendar.add("version", "2.0")
+    event = Event()
+    event.add("uid", f"foreign-{index}-{uuid.uuid4().hex}@example.org")
+    event.add("dtstamp", datetime(2026, 11, 1, tzinfo=timezone.utc))
+    event.add("dtstart", datetime(2026, 12, 1 + index % 20, 9 + index % 8, tzinfo=timezone.utc))
+    event.add("dtend", datetime(2026, 12, 1 + index % 20, 10 + index % 8, tzinfo=timezone.utc))
+    event.add("summary", f"Klantafspraak {index}")
+    if spoof:
+        # Someone copied our marker, but the UID is not the one derived from it.
+        event.add("x-kalender-sync-key", f"contact/anna/contact-anna-{index}/2026-12-01/0")
+        event.add("x-kalender-sync-hash", "0" * 32)
+    calendar.add_component(event)
+    return calendar.to_ical()

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -11,35 +10,12 @@ import click
 
 from .options import common, group_plan, load_team
 from ..core.errors import PartialFailure, UsageError
-from ..core.invitations import MailPlan, plan_mails, subject
-from ..storage.invites import STATE_NAME, InviteState
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover  (Windows: no lock; do not run two invite jobs at once)
-    fcntl = None
+from ..core.invitations import MailPlan, subject
+from ..storage.invites import STATE_NAME
 
 
 def _invite_state_path(config_path: Path, state_path: Path | None) -> Path:
     return state_path or config_path.parent / STATE_NAME
-
-
-@contextmanager
-def _run_lock(path: Path):
-    """One `invite` run at a time per database: two at once would send the same mails twice."""
-    if fcntl is None:
-        yield
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise UsageError(f"another `kalender-sync invite` is running with {path}; try again later") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _when(mail) -> str:
@@ -61,7 +37,8 @@ def _mail_json(mail, status: str, error: str | None = None) -> dict:
 def _show_dry_run(mail_plan: MailPlan, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps({"dry_run": True, "mails": [_mail_json(m, "planned") for m in mail_plan.mails],
-                               "unchanged": mail_plan.unchanged, "skipped": mail_plan.skipped},
+                               "unchanged": mail_plan.unchanged, "past": mail_plan.history,
+                               "skipped": mail_plan.skipped},
                               indent=2, ensure_ascii=False))
         return
     click.echo(f"would send {len(mail_plan.mails)} mail{'s' if len(mail_plan.mails) != 1 else ''} "
@@ -82,6 +59,7 @@ def _show_delivery(mail_plan: MailPlan, delivery, fmt: str) -> None:
             "dry_run": False,
             "mails": [_mail_json(o.mail, "sent" if o.sent else "failed", o.error) for o in delivery.outcomes],
             "sent": len(delivery.sent), "failed": len(delivery.failed), "unchanged": mail_plan.unchanged,
+            "past": mail_plan.history,
             "skipped": mail_plan.skipped}, indent=2, ensure_ascii=False))
         return
     for outcome in delivery.outcomes:
@@ -119,30 +97,12 @@ def invite(config_path: Path, today: date | None, dry_run: bool, fmt: str, state
         fmt = "table" if sys.stdout.isatty() else "json"
     path = _invite_state_path(config_path, state_path)
     events = group_plan(team, today).events
+    # Imported here: sending pulls in icalendar, which the other commands' start-up need not pay for.
+    from ..engine.invite import preview, send
     if dry_run:
-        state = InviteState(path, read_only=True) if path.exists() else None
-        try:
-            mail_plan = plan_mails(events, team, state.load() if state else {}, today)
-        finally:
-            if state is not None:
-                state.close()
-        _show_dry_run(mail_plan, fmt)
+        _show_dry_run(preview(team, events, path, today), fmt)
         return
-    # Imported here: it pulls in icalendar, which the other commands' start-up need not pay for.
-    from ..targets.mail import Delivery, SmtpSender, deliver, mail_password
-    with _run_lock(path):
-        state = InviteState(path)
-        try:
-            mail_plan = plan_mails(events, team, state.load(), today)
-            delivery = Delivery()
-            if mail_plan.mails:           # nothing to send: no connection, no password needed
-                sender = SmtpSender(team.mail, mail_password(team.mail))
-                try:
-                    delivery = deliver(mail_plan.mails, sender, team.mail, state.record)
-                finally:
-                    sender.close()
-        finally:
-            state.close()
+    mail_plan, delivery = send(team, events, path, today)
     _show_delivery(mail_plan, delivery, fmt)
     if delivery.failed:
         raise PartialFailure(f"{len(delivery.failed)} of {len(delivery.outcomes)} mails were not sent; "

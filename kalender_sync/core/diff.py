@@ -6,21 +6,46 @@ to do happens here, once, so that `plan` shows exactly what `export`/`sync` do.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from enum import Enum
 
-from .planning import PlannedEvent, uid_for
 from .fingerprint import content_hash
+from .planning import PlannedEvent, uid_for
 
-CREATE, UPDATE, DELETE, KEEP = "create", "update", "delete", "keep"
-# Not writes: reported so that the person running the sync sees why nothing happened.
-CONFLICT = "conflict"   # someone edited our event: their version stays
-SKIP = "skip"           # someone deleted our event, or another event holds its UID: not re-created
-ACTIONS = (CREATE, UPDATE, DELETE, KEEP, CONFLICT, SKIP)
 
-# What a target knows about an event it holds (the status database's words).
-SYNCED, EDITED, GONE, TAKEN = "synced", "edited", "gone", "taken"
-DONE = "done"   # edited by its owner to say the contact happened (a ✓ in the title): theirs, kept
+class _Words(str, Enum):
+    """An Enum whose members read and print as their word (in tables, JSON and SQLite)."""
 
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+class Action(_Words):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    KEEP = "keep"
+    # Not writes: reported so that the person running the sync sees why nothing happened.
+    CONFLICT = "conflict"   # someone edited our event: their version stays
+    SKIP = "skip"           # someone deleted our event, or another event holds its UID: not re-created
+
+
+class ItemState(_Words):
+    """What the engine knows about an event a target holds (the status database's words)."""
+
+    SYNCED = "synced"       # there as we wrote it
+    EDITED = "edited"       # someone changed it: theirs now
+    DONE = "done"           # its owner marked the contact done (a ✓ in the title): theirs, kept
+    GONE = "gone"           # someone deleted it: not created again
+    TAKEN = "taken"         # another event holds its UID
+
+
+CREATE, UPDATE, DELETE, KEEP, CONFLICT, SKIP = Action
+ACTIONS = tuple(Action)
+SYNCED, EDITED, DONE, GONE, TAKEN = ItemState
 
 
 @dataclass(frozen=True)
@@ -31,9 +56,8 @@ class Existing:
     key: str | None          # our marker, if present
     hash: str | None         # the content hash we wrote
     sequence: int
-    stamp: datetime | None
     end: date | None
-    state: str = SYNCED      # synced | edited (by someone else) | gone (deleted by someone) | taken
+    state: ItemState = SYNCED
     href: str | None = None
     etag: str | None = None
 
@@ -45,7 +69,7 @@ class Existing:
 
 @dataclass(frozen=True)
 class Change:
-    action: str
+    action: Action
     uid: str
     person: str
     event: PlannedEvent | None = None
@@ -57,8 +81,13 @@ class Change:
         return self.event.title if self.event else (self.existing.key or self.uid if self.existing else self.uid)
 
 
-def diff(person: str, planned: list[PlannedEvent], existing: dict[str, Existing], today: date) -> list[Change]:
-    """Changes that bring one person's calendar to the plan. Foreign events are never touched."""
+def diff(person: str, planned: list[PlannedEvent], existing: dict[str, Existing], today: date,
+         keep_history: bool = True) -> list[Change]:
+    """Changes that bring one person's calendar to the plan. Foreign events are never touched.
+
+    `keep_history`: events of ours that ended before `today` stay (a calendar is the person's
+    record); False for a target that holds only the planned window (a generated file).
+    """
     changes: list[Change] = []
     wanted = {e.uid: e for e in planned}
     for uid, event in wanted.items():
@@ -77,7 +106,7 @@ def diff(person: str, planned: list[PlannedEvent], existing: dict[str, Existing]
         if uid in wanted or not old.owned or old.state in (GONE, TAKEN):
             continue
         # What already happened is history, not ours to remove from someone's calendar.
-        if old.end is not None and old.end < today:
+        if keep_history and old.end is not None and old.end < today:
             continue
         if old.state in (EDITED, DONE):
             # Someone cared enough to change it: it stays, even now the plan dropped it.
@@ -89,7 +118,7 @@ def diff(person: str, planned: list[PlannedEvent], existing: dict[str, Existing]
     return changes
 
 
-def summarize(changes: list[Change]) -> dict[str, int]:
+def summarize(changes: list[Change]) -> dict[Action, int]:
     counts = dict.fromkeys(ACTIONS, 0)
     for change in changes:
         counts[change.action] += 1

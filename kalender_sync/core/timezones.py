@@ -9,8 +9,7 @@ years we need, and fall back to icalendar's output when it does not.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard, vRecur
 
@@ -44,7 +43,33 @@ def _transitions(tz: ZoneInfo, first_year: int, last_year: int):
     return result
 
 
-@lru_cache(maxsize=256)
+class VTimezones:
+    """VTIMEZONE components, each worked out once per run and shared by every calendar of
+    that run (working out the transitions walks the zone day by day). The caller owns it:
+    a run, a feed server, a test — no module state."""
+
+    def __init__(self):
+        self._made: dict[tuple[str, int, int], Timezone] = {}
+
+    @staticmethod
+    def knows(tzid: str) -> bool:
+        try:
+            ZoneInfo(tzid)
+        except (ZoneInfoNotFoundError, ValueError):
+            return False
+        return True
+
+    def get(self, tzid: str, first_year: int, last_year: int) -> Timezone | None:
+        """The zone for these years; None for a TZID the IANA database does not know."""
+        key = (tzid, first_year, last_year)
+        if key not in self._made:
+            try:
+                self._made[key] = vtimezone(tzid, first_year, last_year)
+            except (ZoneInfoNotFoundError, ValueError):
+                self._made[key] = None
+        return self._made[key]
+
+
 def vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
     tz = ZoneInfo(tzid)
     changes = _transitions(tz, first_year, last_year)

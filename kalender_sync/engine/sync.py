@@ -1,41 +1,35 @@
-"""CalDAV sync: list what is there, decide with core.diff, write conditionally, record.
+"""The one sync engine: list -> classify -> diff -> apply -> record, for every kind of target.
 
-Two-way aware: only events that carry our marker *and* the UID derived from it are
-ever written; someone else's edit is kept and reported; an event someone deleted is
-not created again. Every write is conditional, a 412 leads to a re-read of that one
-event, and each successful write is recorded at once, so a run that dies anywhere
-can simply be run again.
+Two-way aware: only events that carry our marker *and* the UID derived from it are ever
+written; someone else's edit is kept and reported; an event someone deleted is not created
+again. Every write is conditional, a refused precondition leads to a re-read of that one
+event and a new decision, and each successful write is recorded at once, so a run that dies
+anywhere can simply be run again. What a target cannot do (report edits, keep history,
+list incrementally) it says in its capabilities, and the same rules apply as far as they can.
 """
 from __future__ import annotations
 
 import hashlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timezone
+from typing import Callable
 
-from ..core.diff import (CONFLICT, CREATE, DELETE, DONE, EDITED, GONE, KEEP, SKIP, SYNCED, TAKEN, UPDATE,
-                        Change, Existing, diff, summarize)
-from ..core.model import LoggedContact, Person, Team
-from ..core.planning import PlannedEvent, Plan, uid_for
-from ..core.fingerprint import HASH, MARKER, content_hash, observed_hash
+from ..core.diff import (CONFLICT, CREATE, DELETE, DONE, EDITED, GONE, KEEP, SKIP, SYNCED, TAKEN, UPDATE, Action,
+                         Change, Existing, diff, summarize)
 from ..core.errors import TargetError
-from ..storage.status import Record, State, stamp_text
-from ..targets.caldav import CalDAVCalendar, InvalidSyncToken, Listed, Listing, PreconditionFailed, Refused
+from ..core.fingerprint import content_hash
+from ..core.model import Calendar, LoggedContact, Person, Team
+from ..core.planning import Plan, PlannedEvent, uid_for
+from ..storage.status import Record, StatusStore, stamp_text
+from ..targets.base import CalendarTarget, Capabilities, InvalidSyncToken, Item, Listing, PreconditionFailed, Refused, Version
+from .done import marked_done
 
-# Bodies rendered ahead of the request that sends them (see CalendarSync._write).
-_RENDER_AHEAD = 4
+# Bodies encoded ahead of the request that sends them (see CalendarRun._write).
+_ENCODE_AHEAD = 4
 
 # Below this many kalender-sync events, removing all of them is an ordinary change.
 MASS_DELETE_MINIMUM = 3
-
-# How a person says "done" in their own calendar app: a contact reminder whose title they
-# change to start with one of these is logged as a contact on the next sync (README).
-DONE_MARKERS = ("✓", "✔", "☑", "[x]", "done", "gedaan", "klaar")
-
-
-def marked_done(summary: str) -> bool:
-    text = summary.strip().casefold()
-    return any(text.startswith(marker) for marker in DONE_MARKERS)
 
 
 @dataclass
@@ -47,12 +41,13 @@ class CalendarResult:
     failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     refused: str | None = None
+    written: bool = False        # a batched target (a file) was written
 
     @property
     def planned(self) -> dict[str, int]:
         return summarize(self.changes)
 
-    def count(self, action: str) -> None:
+    def count(self, action: Action) -> None:
         self.done[action] = self.done.get(action, 0) + 1
 
 
@@ -63,76 +58,56 @@ def shard_of(person_id: str, shards: int) -> int:
 
 # -- reading what is there --------------------------------------------------------
 
-def _first_event(data: str):
-    from icalendar import Calendar   # not imported by a no-op sync, which parses nothing
-    try:
-        calendar = Calendar.from_ical(data)
-    except ValueError:
+def classify(calendar: str, item: Item | None, known: dict[str, Record], planned_uids: set[str],
+             capabilities: Capabilities) -> Record | None:
+    """What one item means to us; None for someone else's event."""
+    if item is None or item.uid is None:
         return None
-    events = calendar.walk("VEVENT")
-    return events[0] if events else None
-
-
-def _end_day(vevent) -> str | None:
-    try:
-        value = vevent.decoded("dtend") if "dtend" in vevent else vevent.decoded("dtstart")
-    except (KeyError, ValueError):
-        return None
-    return (value.date() if isinstance(value, datetime) else value).isoformat()
-
-
-def classify(calendar: str, item: Listed, known: dict[str, Record], planned_uids: set[str]) -> Record | None:
-    """What one listed resource means to us; None for someone else's event."""
-    vevent = _first_event(item.data or "")
-    if vevent is None or "uid" not in vevent:
-        return None
-    uid = str(vevent["uid"])
-    key = str(vevent[MARKER]) if MARKER in vevent else None
-    owned = key is not None and uid_for(key) == uid
-    sequence = int(vevent.get("sequence", 0) or 0)
-    stamp = vevent.get("dtstamp")
-    stamp_value = stamp_text(stamp.dt) if stamp is not None and isinstance(stamp.dt, datetime) else ""
-    if owned:
-        written = str(vevent[HASH]) if HASH in vevent else ""
-        status = SYNCED if written and observed_hash(vevent) == written else EDITED
-        if status == EDITED and key.startswith("contact/") and marked_done(str(vevent.get("summary", ""))):
-            status = DONE
-        return Record(calendar, uid, item.href, item.etag, written, sequence, stamp_value, status, key,
-                      _end_day(vevent))
-    if uid in known and known[uid].status != TAKEN:
+    uid, key = item.uid, item.key
+    end = item.end.isoformat() if item.end is not None else None
+    if key is not None and uid_for(key) == uid:
+        written = item.written_hash or ""
+        status = SYNCED
+        if capabilities.others_can_edit and not (written and item.seen_hash == written):
+            status = DONE if key.startswith("contact/") and marked_done(item.title) else EDITED
+        return Record(calendar, uid, item.href, item.etag, written, item.sequence, item.stamp, status, key, end)
+    if capabilities.others_can_edit and uid in known and known[uid].status != TAKEN:
         # Ours once, but a client dropped our properties while editing: theirs now.
-        old = known[uid]
-        return replace(old, href=item.href, etag=item.etag, status=EDITED, sequence=sequence)
+        return replace(known[uid], href=item.href, etag=item.etag, status=EDITED, sequence=item.sequence)
     if uid in planned_uids:
-        return Record(calendar, uid, item.href, item.etag, "", sequence, stamp_value, TAKEN, None,
-                      _end_day(vevent))
+        return Record(calendar, uid, item.href, item.etag, "", item.sequence, item.stamp, TAKEN, None, end)
     return None
 
 
 def observe(calendar: str, view: dict[str, Record], listing: Listing, planned_uids: set[str],
-            target: CalDAVCalendar) -> tuple[list[Record], list[str]]:
-    """Apply a listing to the known records. Returns (records to store, uids to forget)."""
+            target: CalendarTarget) -> tuple[list[Record], list[str]]:
+    """Apply a listing to the known records (`view`, changed in place).
+
+    Returns (records to store, uids to forget).
+    """
+    capabilities = target.capabilities
     store: dict[str, Record] = {}
     forget: list[str] = []
     by_href = {r.href: uid for uid, r in view.items()}
 
     def gone(uid: str) -> None:
         record = view[uid]
-        if record.status == TAKEN:
+        if record.status == TAKEN or not capabilities.others_can_edit:
+            # Nobody else deletes from a target they cannot edit: it is simply not there.
             forget.append(uid)
             del view[uid]
         elif record.status != GONE:
             view[uid] = store[uid] = replace(record, status=GONE, etag=None)
 
-    listed_hrefs = {item.href for item in listing.changed}
-    # Only bodies we have not seen are fetched (one multiget): an href whose ETag is the
-    # one we recorded is exactly what we wrote or last read.
-    unknown = [item for item in listing.changed
-               if not (item.href in by_href and view[by_href[item.href]].etag == item.etag and item.etag)]
-    target.fill(unknown)
-    for item in unknown:
-        record = classify(calendar, item, view, planned_uids)
-        previous = by_href.get(item.href)
+    listed_hrefs = {item.href for item in listing.items}
+    # Only items we have not seen are read: an href whose version tag is the one we
+    # recorded holds exactly what we wrote or last read.
+    unknown = [item.href for item in listing.items
+               if not (item.href in by_href and item.etag and view[by_href[item.href]].etag == item.etag)]
+    read = target.read(unknown) if unknown else {}
+    for href in unknown:
+        record = classify(calendar, read.get(href), view, planned_uids, capabilities)
+        previous = by_href.get(href)
         if previous is not None and (record is None or record.uid != previous) and previous in view:
             gone(previous)
         if record is not None:
@@ -149,104 +124,119 @@ def observe(calendar: str, view: dict[str, Record], listing: Listing, planned_ui
 
 def as_existing(record: Record) -> Existing:
     return Existing(uid=record.uid, key=record.key if record.status != TAKEN else None,
-                    hash=record.hash, sequence=record.sequence, stamp=None,
+                    hash=record.hash, sequence=record.sequence,
                     end=date.fromisoformat(record.end) if record.end else None,
                     state=record.status, href=record.href, etag=record.etag)
 
 
+def _end_day(event: PlannedEvent) -> str:
+    end = event.end
+    return (end.date() if isinstance(end, datetime) else end).isoformat()
+
+
 # -- one calendar -------------------------------------------------------------------
 
-class CalendarSync:
-    def __init__(self, team: Team, person: Person, target: CalDAVCalendar, state: State | None,
-                 today: date, stamp: datetime):
-        self.team, self.person, self.target, self.state = team, person, target, state
+class CalendarRun:
+    """One person's calendar through the engine."""
+
+    def __init__(self, person: Person, target: CalendarTarget, status: StatusStore, today: date,
+                 stamp: datetime):
+        self.person, self.target, self.status = person, target, status
         self.today, self.stamp = today, stamp
-        self.key = target.describe()   # the calendar's identity in the status DB: no credentials
+        self.key = target.identity()
+        self.capabilities = target.capabilities
+        self._view: dict[str, Record] | None = None
+        self._listing: Listing | None = None
 
-    def _store(self, *records: Record) -> None:
-        if self.state is not None and records:
-            self.state.put(*records)
-
-    def _forget(self, *uids: str) -> None:
-        if self.state is not None and uids:
-            self.state.forget(self.key, *uids)
-
-    def read(self, planned: list[PlannedEvent], persist: bool) -> tuple[dict[str, Record], Listing]:
-        view = self.state.records(self.key) if self.state is not None else {}
-        token = self.state.sync_token(self.key) if self.state is not None and view else None
+    def read(self, planned: list[PlannedEvent], persist: bool) -> dict[str, Record]:
+        """List the target and classify what is there; the records, by UID."""
+        view = self.status.records(self.key)
+        token = self.status.sync_token(self.key) if self.capabilities.incremental and view else None
         try:
-            listing = self.target.listing(token)
+            listing = self.target.list(token)
         except InvalidSyncToken:
-            listing = self.target.listing(None)
+            listing = self.target.list(None)
         store, forget = observe(self.key, view, listing, {e.uid for e in planned}, self.target)
         if persist:
-            self._store(*store)
-            self._forget(*forget)
-            self.state is not None and self.state.set_sync_token(self.key, listing.token)
-        return view, listing
+            self._keep(store, forget, listing.token)
+        self._view, self._listing = view, listing
+        return view
 
-    def run(self, planned: list[PlannedEvent], *, dry_run: bool, force_delete: bool, progress=None,
-            read=None) -> CalendarResult:
+    def _keep(self, store: list[Record], forget: list[str], token: str | None) -> None:
+        if store:
+            self.status.put(*store)
+        if forget:
+            self.status.forget(self.key, *forget)
+        if self.capabilities.incremental:
+            self.status.set_sync_token(self.key, token)
+
+    def run(self, planned: list[PlannedEvent], *, dry_run: bool, force_delete: bool,
+            progress: Callable[[int], None] | None = None) -> CalendarResult:
         result = CalendarResult(self.person.id, self.target.describe())
-        try:
-            view, listing = read if read is not None else self.read(planned, persist=not dry_run)
-        except Refused as exc:
-            result.failures.append(str(exc))
-            return result
-        except TargetError as exc:
-            result.failures.append(f"listing failed: {exc}")
-            return result
+        if self._view is None:
+            try:
+                self.read(planned, persist=not dry_run)
+            except Refused as exc:
+                result.failures.append(str(exc))
+                return result
+            except TargetError as exc:
+                result.failures.append(f"listing failed: {exc}")
+                return result
+        view = self._view
         existing = {uid: as_existing(r) for uid, r in view.items()}
-        result.changes = diff(self.person.id, planned, existing, self.today)
+        result.changes = diff(self.person.id, planned, existing, self.today,
+                              keep_history=self.capabilities.keeps_history)
+        live = {uid for uid, e in existing.items()
+                if e.owned and e.state == SYNCED and (e.end is None or e.end >= self.today)}
         counts = summarize(result.changes)
-        live_owned = sum(1 for e in existing.values()
-                         if e.owned and e.state == SYNCED and (e.end is None or e.end >= self.today))
-        if (counts[DELETE] and counts[DELETE] == live_owned >= MASS_DELETE_MINIMUM
+        live_deletes = sum(1 for c in result.changes if c.action == DELETE and c.uid in live)
+        if (live_deletes and live_deletes == len(live) >= MASS_DELETE_MINIMUM
                 and not (counts[KEEP] or counts[UPDATE]) and not force_delete):
-            result.refused = (f"this would delete all {counts[DELETE]} kalender-sync events of this calendar; "
+            result.refused = (f"this would delete all {live_deletes} kalender-sync events of this calendar; "
                               "if that is what you want, run again with --force-delete")
             return result
         if dry_run:
             return result
         wrote = self._write(result, view, progress)
-        # Records of events that are neither planned nor on the server any more.
         planned_uids = {e.uid for e in planned}
+        # Records of events that are neither planned nor there any more.
         stale = [uid for uid, r in view.items() if r.status in (GONE, TAKEN) and uid not in planned_uids]
-        self._forget(*stale)
-        if wrote and not result.failures:
+        if stale:
+            self.status.forget(self.key, *stale)
+        if wrote and not result.failures and self.capabilities.incremental:
             # Move the token past our own writes, so the next run lists only what others did.
             try:
-                view_after = self.state.records(self.key) if self.state is not None else dict(view)
-                after = self.target.listing(listing.token)
+                view_after = self.status.records(self.key)
+                after = self.target.list(self._listing.token)
                 store, forget = observe(self.key, view_after, after, planned_uids, self.target)
-                self._store(*store)
-                self._forget(*forget)
-                if self.state is not None:
-                    self.state.set_sync_token(self.key, after.token)
+                self._keep(store, forget, after.token)
             except TargetError:
                 pass  # the next run lists from the older token: more to read, nothing wrong
         return result
 
     # -- writes ----------------------------------------------------------------
     def _write(self, result: CalendarResult, view: dict[str, Record], progress) -> bool:
-        """Carry out the changes in order, one request at a time; True if anything was written.
+        """Carry out the changes in order, one request at a time, each recorded when done.
 
-        Bodies are rendered a few changes ahead on a worker thread, so rendering runs while
-        this thread waits for the server (a socket wait leaves the interpreter free). The
-        requests and the status DB stay on this thread: one request in flight, recorded in
-        order, and a refusal stops before the next request goes out. (The other way round,
-        requests on the worker, the worker could not start a request until rendering here
-        let go of the interpreter, and nothing overlapped.)
+        A remote target's bodies are encoded a few changes ahead on a worker thread while
+        this thread waits for the server; requests and the status store stay on this
+        thread: one request in flight, recorded in order, and a refusal stops before the
+        next request goes out. A batched target (a file) is written once at the end, and
+        its records are kept only when that worked.
         """
+        batched = self.capabilities.batched
+        pending: list[Record] = []
+        record = pending.extend if batched else (lambda records: self.status.put(*records))
+        forget = (lambda uid: None) if batched else (lambda uid: self.status.forget(self.key, uid))
+        writer = _Writer(self, view, result, record, forget)
         wrote = False
         bodies = iter([c for c in result.changes if c.action in (CREATE, UPDATE)])
         ahead: dict[str, Future] = {}
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kalender-sync-render")
+        pool = None if batched else ThreadPoolExecutor(max_workers=1, thread_name_prefix="kalender-sync-encode")
 
         def top_up() -> None:
-            while len(ahead) < _RENDER_AHEAD and (change := next(bodies, None)) is not None:
-                sequence = 0 if change.action == CREATE else change.sequence
-                ahead[change.uid] = pool.submit(self._render, change.event, sequence)
+            while len(ahead) < _ENCODE_AHEAD and (change := next(bodies, None)) is not None:
+                ahead[change.uid] = pool.submit(writer.encode, change)
 
         try:
             for change in result.changes:
@@ -256,12 +246,12 @@ class CalendarSync:
                     result.count(change.action)
                     continue
                 body = None
-                if change.action != DELETE and _RENDER_AHEAD:
+                if change.action != DELETE and pool is not None:
                     top_up()
                     body = ahead.pop(change.uid).result()
                     top_up()
                 try:
-                    self._apply(change, view, result, body)
+                    writer.apply(change, body)
                     wrote = True
                 except Refused as exc:
                     result.failures.append(str(exc))
@@ -269,122 +259,151 @@ class CalendarSync:
                 except TargetError as exc:
                     result.failures.append(f"{change.action} '{change.title}': {exc}")
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        if batched:
+            try:
+                result.written = self.target.flush(writer.unchanged(result.changes))
+            except TargetError as exc:
+                result.failures.append(str(exc))
+                return False
+            # Records of a batched target are true once it is written: drop what it no
+            # longer holds, keep what it holds now.
+            gone = [uid for uid in self.status.records(self.key) if uid not in view]
+            if gone:
+                self.status.forget(self.key, *gone)
+            if pending:
+                self.status.put(*pending)
         return wrote
 
-    def _request(self, change: Change, view: dict[str, Record], body: bytes | None = None) -> tuple:
-        """The target call that carries out `change`, with its body."""
-        record = view.get(change.uid)
-        if change.action == CREATE:
-            return self.target.create, self.target.href_for(change.uid), body or self._render(change.event, 0)
-        if change.action == UPDATE:
-            return (self.target.update, record.href, body or self._render(change.event, change.sequence),
-                    record.etag)
-        return self.target.delete, record.href, record.etag
 
-    def _done(self, change: Change, view: dict[str, Record], result: CalendarResult, answer) -> None:
-        """Record a write the server confirmed (`answer`: the new ETag, or for DELETE whether it was there)."""
-        record = view.get(change.uid)
-        if change.action == CREATE:
-            view[change.uid] = self._record(change.event, self.target.href_for(change.uid), answer, 0)
-            self._store(view[change.uid])
-        elif change.action == UPDATE:
-            view[change.uid] = self._record(change.event, record.href, answer, change.sequence)
-            self._store(view[change.uid])
-        else:
-            view.pop(change.uid, None)
-            self._forget(change.uid)
-        result.count(change.action)
+class _Writer:
+    """Carries out one change against the target and keeps `view` and the records up to date."""
 
-    def _render(self, event: PlannedEvent, sequence: int) -> bytes:
-        from ..core.render import render_object   # icalendar: only when something is written
-        return render_object(event, self.stamp, sequence, self.person.language)
+    def __init__(self, run: CalendarRun, view: dict[str, Record], result: CalendarResult, record, forget):
+        self.run, self.view, self.result = run, view, result
+        self.target, self.key = run.target, run.key
+        self._record, self._forget = record, forget
 
-    def _record(self, event: PlannedEvent, href: str, etag: str | None, sequence: int) -> Record:
-        return Record(self.key, event.uid, href, etag, content_hash(event), sequence, stamp_text(self.stamp),
-                      SYNCED, event.key, (event.end if isinstance(event.end, date) and not isinstance(event.end, datetime)
-                                          else event.end.date()).isoformat())
+    def encode(self, change: Change):
+        sequence = 0 if change.action == CREATE else change.sequence
+        return self.target.encode(change.event, Version(sequence, self.run.stamp))
 
-    def _apply(self, change: Change, view: dict[str, Record], result: CalendarResult,
-               body: bytes | None = None, retry: bool = True) -> None:
-        call, *args = self._request(change, view, body)
+    def unchanged(self, changes: list[Change]):
+        """For a target that rewrites itself whole: the body of a kept event, encoded again as
+        it is there (its SEQUENCE and DTSTAMP), instead of reading it back."""
+        kept = {self.view[c.uid].href: (c.event, self.view[c.uid]) for c in changes
+                if c.action == KEEP and c.uid in self.view}
+
+        def body(href: str):
+            if href not in kept:
+                return None
+            event, record = kept[href]
+            try:
+                stamp = datetime.strptime(record.stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+            except ValueError:
+                return None      # no DTSTAMP of ours to keep: the target reads it back
+            return self.target.encode(event, Version(record.sequence, stamp))
+        return body
+
+    def _new_record(self, event: PlannedEvent, href: str, etag: str | None, sequence: int) -> Record:
+        return Record(self.key, event.uid, href, etag, content_hash(event), sequence, stamp_text(self.run.stamp),
+                      SYNCED, event.key, _end_day(event))
+
+    def apply(self, change: Change, body=None, retry: bool = True) -> None:
+        record = self.view.get(change.uid)
         try:
-            answer = call(*args)
+            if change.action == CREATE:
+                href = self.target.href_for(change.uid)
+                etag = self.target.create(href, body if body is not None else self.encode(change))
+                self._stored(self._new_record(change.event, href, etag, 0))
+            elif change.action == UPDATE:
+                etag = self.target.update(record.href, body if body is not None else self.encode(change), record.etag)
+                self._stored(self._new_record(change.event, record.href, etag, change.sequence))
+            else:
+                self.target.delete(record.href, record.etag)
+                self.view.pop(change.uid, None)
+                self._forget(change.uid)
         except PreconditionFailed:
             if not retry:
                 raise
-            self._reconcile(change, view, result)
+            self._reconcile(change)
             return
-        self._done(change, view, result, answer)
+        self.result.count(change.action)
 
-    def _reconcile(self, change: Change, view: dict[str, Record], result: CalendarResult) -> None:
-        """After a 412: read the one event again and decide anew; never overwrite blindly."""
-        record = view.get(change.uid)
+    def _stored(self, record: Record) -> None:
+        self.view[record.uid] = record
+        self._record([record])
+
+    def _reconcile(self, change: Change) -> None:
+        """After a refused precondition: read the one event again and decide anew; never
+        overwrite blindly."""
+        record = self.view.get(change.uid)
         href = record.href if record is not None else self.target.href_for(change.uid)
-        item = self.target.get(href)
+        item = self.target.read([href]).get(href)
         if item is None:
             if change.action == DELETE:
-                view.pop(change.uid, None)
+                self.view.pop(change.uid, None)
                 self._forget(change.uid)
-                result.count(DELETE)
+                self.result.count(DELETE)
                 return
             if change.action == UPDATE and record is not None:
-                view[change.uid] = replace(record, status=GONE, etag=None)
-                self._store(view[change.uid])
-                result.count(SKIP)
-                result.notes.append(f"'{change.title}' was deleted by someone else meanwhile; not re-created")
+                self._stored(replace(record, status=GONE, etag=None))
+                self.result.count(SKIP)
+                self.result.notes.append(f"'{change.title}' was deleted by someone else meanwhile; not re-created")
                 return
             raise PreconditionFailed(f"another event holds the UID of '{change.title}' at another address")
-        fresh = classify(self.key, item, view, {change.uid})
+        fresh = classify(self.key, item, self.view, {change.uid}, self.run.capabilities)
         if fresh is None or fresh.status == TAKEN:
             if fresh is not None:
-                view[change.uid] = fresh
-                self._store(fresh)
+                self._stored(fresh)
             raise PreconditionFailed(f"another event holds the UID of '{change.title}'")
-        view[change.uid] = fresh
-        self._store(fresh)
-        if fresh.status == EDITED:
-            result.count(CONFLICT)
-            result.notes.append(f"'{change.title}' was edited by someone else meanwhile; their version is kept")
+        self._stored(fresh)
+        if fresh.status in (EDITED, DONE):
+            self.result.count(CONFLICT)
+            self.result.notes.append(f"'{change.title}' was edited by someone else meanwhile; their version is kept")
             return
         if change.event is not None and fresh.hash == content_hash(change.event):
-            result.count(change.action)   # our own earlier attempt got there (reset after commit)
+            self.result.count(change.action)   # our own earlier attempt got there (reset after commit)
             return
         if change.event is None:
             again = Change(DELETE, change.uid, change.person, None, as_existing(fresh), fresh.sequence + 1)
         else:
             again = Change(UPDATE, change.uid, change.person, change.event, as_existing(fresh),
                            max(fresh.sequence, change.sequence) + 1)
-        self._apply(again, view, result, retry=False)
+        self.apply(again, retry=False)
 
 
 # -- the whole team ---------------------------------------------------------------------
 
 @dataclass
 class Job:
+    """One person's calendar to carry the plan into."""
+
     person: Person
-    calendar_id: str
-    url: str
-    username: str | None
+    calendar: Calendar
 
 
-def caldav_jobs(team: Team, people: list[str] | None = None, shard: tuple[int, int] | None = None) -> list[Job]:
+def calendar_jobs(team: Team, people: list[str] | None = None, shard: tuple[int, int] | None = None,
+                  kinds: tuple[str, ...] | None = None, out_dir=None) -> list[Job]:
+    """The calendars of the chosen people (all, `people`, or one `shard` of I/N).
+
+    `kinds`: only calendars of these kinds; `out_dir`: every person gets an .ics file in that
+    folder instead of their own calendar (`export --out`, `plan --out`).
+    """
     jobs = []
     for person in team.people.values():
-        calendar = team.calendars[person.calendar]
-        if calendar.kind != "caldav" or (people and person.id not in people):
+        if people and person.id not in people:
             continue
         if shard is not None and shard_of(person.id, shard[1]) != shard[0]:
             continue
-        username = calendar.username.replace("{person}", person.id) if calendar.username else None
-        jobs.append(Job(person, calendar.id, calendar.url.replace("{person}", person.id), username))
+        calendar = team.calendars[person.calendar]
+        if out_dir is not None:
+            calendar = Calendar(calendar.id, "ics", str(out_dir / "{person}.ics"))
+        elif kinds is not None and calendar.kind not in kinds:
+            continue
+        jobs.append(Job(person, calendar))
     return jobs
-
-
-def open_target(team: Team, job: Job, log=None, timeout: float = 30, retry=None) -> CalDAVCalendar:
-    from ..storage.credentials import password_for
-    password = password_for(team.calendars[job.calendar_id], job.username)
-    return CalDAVCalendar(job.url, job.username, password, timeout=timeout, log=log, retry=retry)
 
 
 def completed_contacts(team: Team, views: list[dict[str, Record]], today: date) -> list[LoggedContact]:
@@ -410,74 +429,85 @@ def completed_contacts(team: Team, views: list[dict[str, Record]], today: date) 
     return sorted(found.values(), key=lambda e: (e.owner, e.agreement))
 
 
-def sync_team(team: Team, plan: Plan, jobs: list[Job], state: State | None, stamp: datetime, *,
-              dry_run: bool, force_delete: bool = False, log=None, retry=None, progress=None,
-              timeout: float = 30, replan=None, record_contacts=None) -> list[CalendarResult]:
+def sync_team(team: Team, plan: Plan, jobs: list[Job], status: StatusStore, stamp: datetime, context, *,
+              dry_run: bool, force_delete: bool = False, progress=None, replan=None,
+              record_contacts=None, open_target=None) -> list[CalendarResult]:
     """Read every calendar, take in contacts marked done there, then plan and write.
 
     `replan(team)` plans again once such contacts joined the log (they move reminders);
-    `record_contacts(entries)` appends them to the contact log (not in a dry run).
+    `record_contacts(entries)` appends them to the contact log (not in a dry run);
+    `open_target(calendar, person, context)`: the registry's, unless a test hands in its own.
     """
-    engines = []
+    if open_target is None:
+        from ..targets.registry import open_target
+    runs: list[tuple[Job, CalendarRun | None, str | None]] = []
     results: list[CalendarResult] = []
-    for job in jobs:
-        try:
-            target = open_target(team, job, log=log, retry=retry, timeout=timeout)
-        except TargetError as exc:
-            results.append(CalendarResult(job.person.id, job.url, failures=[str(exc)]))
-            continue
-        engine = CalendarSync(team, job.person, target, state, plan.today, stamp)
-        try:
-            read = engine.read(plan.for_person(job.person.id), persist=not dry_run)
-        except TargetError as exc:
-            read = None
-            failure = exc
-        engines.append((job, engine, read, None if read is not None else failure))
-    completed = completed_contacts(team, [read[0] for _, _, read, _ in engines if read is not None], plan.today)
-    if completed:
-        if record_contacts is not None and not dry_run:
-            record_contacts(completed)
-        team = replace(team, log=team.log + tuple(completed))
-        if replan is not None:
-            plan = replan(team)
-    for job, engine, read, failure in engines:
-        if read is None:
-            results.append(CalendarResult(job.person.id, engine.target.describe(),
-                                          failures=[f"listing failed: {failure}"]))
-            continue
-        engine.team = team
-        result = engine.run(plan.for_person(job.person.id), dry_run=dry_run, force_delete=force_delete,
-                            progress=progress, read=read)
-        result.notes[:0] = [f"'{e.agreement}' marked done in the calendar: logged as a contact on {e.on}"
-                            for e in completed if e.owner == job.person.id]
-        results.append(result)
+    try:
+        for job in jobs:
+            try:
+                target = open_target(job.calendar, job.person, context)
+            except TargetError as exc:
+                runs.append((job, None, str(exc)))
+                continue
+            run = CalendarRun(job.person, target, status, plan.today, stamp)
+            try:
+                run.read(plan.for_person(job.person.id), persist=not dry_run)
+            except TargetError as exc:
+                runs.append((job, run, f"listing failed: {exc}"))
+                continue
+            runs.append((job, run, None))
+        completed = completed_contacts(team, [run._view for _, run, failure in runs if failure is None], plan.today)
+        if completed:
+            if record_contacts is not None and not dry_run:
+                record_contacts(completed)
+            team = replace(team, log=team.log + tuple(completed))
+            if replan is not None:
+                plan = replan(team)
+        for job, run, failure in runs:
+            if failure is not None:
+                where = run.target.describe() if run else job.calendar.location.replace("{person}", job.person.id)
+                results.append(CalendarResult(job.person.id, where, failures=[failure]))
+                continue
+            result = run.run(plan.for_person(job.person.id), dry_run=dry_run, force_delete=force_delete,
+                             progress=progress)
+            result.notes[:0] = [f"'{e.agreement}' marked done in the calendar: logged as a contact on {e.on}"
+                                for e in completed if e.owner == job.person.id]
+            results.append(result)
+    finally:
+        for _, run, _ in runs:
+            if run is not None:
+                run.target.close()
+        context.finish(wrote=not dry_run)
     return results
 
 
-def purge_calendar(team: Team, job: Job, state: State | None, log=None, retry=None) -> CalendarResult:
+def purge_calendar(job: Job, status: StatusStore, context) -> CalendarResult:
     """Remove every event this tool created from one calendar, and nothing else."""
-    target = open_target(team, job, log=log, retry=retry)
+    from ..targets.registry import open_target
+    target = open_target(job.calendar, job.person, context)
     result = CalendarResult(job.person.id, target.describe())
-    key = target.describe()
+    key = target.identity()
     try:
-        listing = target.listing(None, with_data=True)
+        listing = target.list(None)
+        items = target.read([item.href for item in listing.items]) if listing.items else {}
+        for href, item in items.items():
+            record = classify(key, item, {}, set(), target.capabilities)
+            if record is None or record.status == TAKEN:
+                continue
+            try:
+                target.delete(href, item.etag)
+                result.count(DELETE)
+                status.forget(key, record.uid)
+            except PreconditionFailed:
+                result.failures.append(f"'{record.key}' changed while purging; run purge again")
+            except TargetError as exc:
+                result.failures.append(str(exc))
+        result.written = target.flush()
     except TargetError as exc:
-        result.failures.append(f"listing failed: {exc}")
-        return result
-    for item in listing.changed:
-        record = classify(key, item, {}, set())
-        if record is None or record.status == TAKEN:
-            continue
-        try:
-            target.delete(item.href, item.etag)
-            result.count(DELETE)
-            if state is not None:
-                state.forget(key, record.uid)
-        except PreconditionFailed:
-            result.failures.append(f"'{record.key}' changed while purging; run purge again")
-        except TargetError as exc:
-            result.failures.append(str(exc))
-    if state is not None and not result.failures:
-        state.forget(key, *state.records(key))
-        state.set_sync_token(key, None)
+        result.failures.append(f"listing failed: {exc}" if not result.done else str(exc))
+    finally:
+        target.close()
+    if not result.failures:
+        status.forget(key, *status.records(key))
+        status.set_sync_token(key, None)
     return result

@@ -11,22 +11,25 @@ import json
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 from datetime import datetime
 from pathlib import Path
 
+from ..core.diff import ItemState
 from ..core.errors import KalenderSyncError
 from ..core.publicholidays import HolidayFacts, library_version
 
 SCHEMA_VERSION = 1
 _HOLIDAYS_META = "holidays"
+# How long a write waits for another process's transaction on the same database.
+BUSY_TIMEOUT = 30.0
 
-# Record.status is one of core.diff's states: synced (on the server as we wrote it), edited
-# (someone changed it: theirs), done (marked done by its owner), gone (someone deleted it: not
-# re-created) or taken (another event holds the UID).
 
 
 @dataclass(frozen=True)
 class Record:
+    """What the engine last knew of one event in one calendar."""
+
     calendar: str
     uid: str
     href: str
@@ -34,9 +37,45 @@ class Record:
     hash: str
     sequence: int
     stamp: str
-    status: str
+    status: ItemState
     key: str | None = None
     end: str | None = None       # ISO date of the event's end: past events are history
+
+
+class StatusStore(Protocol):
+    """Where the engine remembers, per calendar, each event's record and the sync token."""
+
+    def records(self, calendar: str) -> dict[str, Record]: ...
+    def put(self, *records: Record) -> None: ...
+    def forget(self, calendar: str, *uids: str) -> None: ...
+    def sync_token(self, calendar: str) -> str | None: ...
+    def set_sync_token(self, calendar: str, token: str | None) -> None: ...
+
+
+class MemoryStatus:
+    """A status store that lives for one run: for `export` and `plan` without a status DB
+    (files need none: the file itself is the record) and for the engine's tests."""
+
+    def __init__(self):
+        self._records: dict[str, dict[str, Record]] = {}
+        self._tokens: dict[str, str | None] = {}
+
+    def records(self, calendar: str) -> dict[str, Record]:
+        return dict(self._records.get(calendar, {}))
+
+    def put(self, *records: Record) -> None:
+        for record in records:
+            self._records.setdefault(record.calendar, {})[record.uid] = record
+
+    def forget(self, calendar: str, *uids: str) -> None:
+        for uid in uids:
+            self._records.get(calendar, {}).pop(uid, None)
+
+    def sync_token(self, calendar: str) -> str | None:
+        return self._tokens.get(calendar)
+
+    def set_sync_token(self, calendar: str, token: str | None) -> None:
+        self._tokens[calendar] = token
 
 
 class StateError(KalenderSyncError):
@@ -47,7 +86,7 @@ def open_db(path: Path) -> sqlite3.Connection:
     """A status database: WAL, so a reader never blocks the writer and a kill -9 loses at most
     the transaction in flight; autocommit off, every write in an explicit transaction."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+    db = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     return db
@@ -101,7 +140,7 @@ class State:
     def records(self, calendar: str) -> dict[str, Record]:
         rows = self.db.execute("SELECT calendar, uid, href, etag, hash, sequence, stamp, status, key, end_day "
                                "FROM events WHERE calendar = ?", (calendar,))
-        return {row[1]: Record(*row) for row in rows}
+        return {row[1]: Record(*row[:7], ItemState(row[7]), *row[8:]) for row in rows}
 
     def put(self, *records: Record) -> None:
         with self.transaction():

@@ -3,13 +3,12 @@
 Uses caldav's DAVClient as the HTTP/WebDAV layer but not its object API: caldav's
 save_event() bumps SEQUENCE even on create and silently overwrites an existing UID
 (python-caldav#219, #71), so every write here is a plain PUT/DELETE with our own
-If-None-Match / If-Match headers. caldav has no retries; they are added here.
+If-None-Match / If-Match headers. caldav has no retries; they are added here
+(targets/retry.py, the policy every server connection shares).
 """
 from __future__ import annotations
 
-import time
 import urllib.parse
-from dataclasses import dataclass, field
 
 from caldav import DAVClient
 from caldav.elements import cdav, dav
@@ -17,60 +16,14 @@ from caldav.lib import error as caldav_error
 from lxml import etree
 
 from ..core.errors import TargetError
+from ..core.planning import PlannedEvent
+from ..core.timezones import VTimezones
+from .base import (Capabilities, InvalidSyncToken, Item, Listed, Listing, PreconditionFailed, Refused, Transient,
+                   Version)
+from .ical import read_item
+from .network import CALDAV_RETRY, NETWORK_TIMEOUT, RequestLog, RetryPolicy
 
 _ICS = "text/calendar; charset=utf-8"
-
-
-class PreconditionFailed(TargetError):
-    """412 (or 409 no-uid-conflict): the resource is not in the state we assumed."""
-
-
-class Transient(TargetError):
-    """A failure worth retrying: 5xx, timeout, connection reset."""
-
-
-class InvalidSyncToken(TargetError):
-    pass
-
-
-class Refused(TargetError):
-    """401/403: wrong credentials or no access."""
-
-
-@dataclass
-class Listed:
-    href: str
-    etag: str | None
-    data: str | None
-
-
-@dataclass
-class Listing:
-    changed: list[Listed]
-    deleted: list[str]
-    token: str | None
-    full: bool
-
-
-@dataclass
-class RetryPolicy:
-    attempts: int = 4
-    base_delay: float = 0.1
-    max_delay: float = 2.0
-
-
-@dataclass
-class RequestLog:
-    """Counts requests per method, for the summary, the tests and the benchmarks."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def add(self, method: str) -> None:
-        self.counts[method] = self.counts.get(method, 0) + 1
-
-    @property
-    def writes(self) -> int:
-        return self.counts.get("PUT", 0) + self.counts.get("DELETE", 0)
 
 
 def redact(url: str) -> str:
@@ -82,17 +35,33 @@ def redact(url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
 
 
-class CalDAVCalendar:
-    def __init__(self, url: str, username: str | None, password: str | None, *, timeout: float = 30,
-                 retry: RetryPolicy | None = None, log: RequestLog | None = None, sleep=time.sleep):
+class CalDAVTarget:
+    """One person's CalDAV calendar collection."""
+
+    capabilities = Capabilities(incremental=True, others_can_edit=True, keeps_history=True)
+
+    def __init__(self, url: str, username: str | None, password: str | None, *, lang: str = "nl",
+                 timeout: float = NETWORK_TIMEOUT, retry: RetryPolicy | None = None, log: RequestLog | None = None,
+                 zones: VTimezones | None = None):
         self.url = url if url.endswith("/") else url + "/"
-        self.retry = retry or RetryPolicy()
-        self.log = log or RequestLog()
-        self.sleep = sleep
+        self.lang = lang
+        self.zones = zones if zones is not None else VTimezones()
+        self.retry = retry or CALDAV_RETRY
+        self.log = log if log is not None else RequestLog()
         # auth_type="basic" sends credentials at once: without it the first request goes
         # out bare and Radicale holds its 401 back for a second ([auth] delay).
         self.client = DAVClient(self.url, username=username, password=password,
                                 auth_type="basic" if username is not None else None, timeout=timeout)
+
+    @classmethod
+    def open(cls, calendar, person, context) -> "CalDAVTarget":
+        username = calendar.username.replace("{person}", person.id) if calendar.username else None
+        return cls(calendar.location.replace("{person}", person.id), username,
+                   context.password(calendar, username), lang=person.language, timeout=context.timeout,
+                   retry=context.retry, log=context.log, zones=context.zones)
+
+    def identity(self) -> str:
+        return redact(self.url)     # the status DB's key since the first release: no credentials
 
     def describe(self) -> str:
         return redact(self.url)
@@ -100,28 +69,33 @@ class CalDAVCalendar:
     def href_for(self, uid: str) -> str:
         return self.url + urllib.parse.quote(uid.split("@", 1)[0], safe="") + ".ics"
 
+    def close(self) -> None:
+        try:
+            self.client.close()
+        except Exception:   # noqa: BLE001 - closing a finished session must not fail a run
+            pass
+
     # -- plumbing ----------------------------------------------------------
-    def _call(self, method: str, func, *args):
-        delay = self.retry.base_delay
-        for attempt in range(1, self.retry.attempts + 1):
+    def _call(self, method: str, func):
+        pauses = self.retry.pauses()
+        attempt = 0
+        while True:
+            attempt += 1
             self.log.add(method)
             try:
-                response = func(*args)
+                response = func()
             except caldav_error.AuthorizationError:
                 raise Refused(f"{self.describe()}: the server refused the credentials (401/403)") from None
             except Exception as exc:  # connection reset, timeout, TLS: all from the HTTP stack
                 reason = type(exc).__name__
-                if attempt == self.retry.attempts:
-                    raise Transient(f"{method} {self.describe()}: {reason} after {attempt} attempts") from None
             else:
                 if response.status < 500 and response.status != 429:
                     return response
                 reason = f"HTTP {response.status}"
-                if attempt == self.retry.attempts:
-                    raise Transient(f"{method} {self.describe()}: {reason} after {attempt} attempts")
-            self.sleep(min(delay, self.retry.max_delay))
-            delay *= 2
-        raise AssertionError("unreachable")  # pragma: no cover
+            pause = next(pauses, None)
+            if pause is None:
+                raise Transient(f"{method} {self.describe()}: {reason} after {attempt} attempts") from None
+            self.retry.sleep(pause)
 
     @staticmethod
     def _etag(response) -> str | None:
@@ -137,20 +111,22 @@ class CalDAVCalendar:
             return PreconditionFailed(f"{method} {redact(href)}: HTTP {response.status}")
         return TargetError(f"{method} {redact(href)}: HTTP {response.status} {response.reason or ''}".strip())
 
-    # -- reading ---------------------------------------------------------------
-    def listing(self, token: str | None, with_data: bool = False) -> Listing:
-        """Changes since `token` (RFC 6578), or everything when token is None.
-
-        Without `with_data` only hrefs and ETags come back: the caller fetches the bodies
-        it does not know yet with `fill`, so our own writes are never downloaded again.
-        """
-        props = [dav.GetEtag(), cdav.CalendarData()] if with_data else [dav.GetEtag()]
-        body = dav.SyncCollection() + [dav.SyncToken(value=token or ""), dav.SyncLevel(value="1"),
-                                       dav.Prop() + props]
+    def _report(self, body) -> object:
         text = etree.tostring(body.xmlelement(), encoding="utf-8", xml_declaration=True).decode()
+        return self._call("REPORT", lambda: self.client.request(
+            self.url, "REPORT", text, {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}))
+
+    # -- reading ---------------------------------------------------------------
+    def list(self, token: str | None) -> Listing:
+        """Changes since `token` (RFC 6578 sync-collection), or everything when token is None.
+
+        Only hrefs and ETags come back: the engine reads the bodies it does not know yet
+        with `read`, so our own writes are never downloaded again.
+        """
+        body = dav.SyncCollection() + [dav.SyncToken(value=token or ""), dav.SyncLevel(value="1"),
+                                       dav.Prop() + [dav.GetEtag()]]
         try:
-            response = self._call("REPORT", lambda: self.client.request(
-                self.url, "REPORT", text, {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}))
+            response = self._report(body)
         except Refused:
             # Radicale answers a stale token with 403 valid-sync-token, which caldav
             # reports as an authorization error; a real credential problem shows again
@@ -163,72 +139,76 @@ class CalDAVCalendar:
         if response.status not in (200, 207):
             raise TargetError(f"REPORT {self.describe()}: HTTP {response.status}")
         result = response.parse_sync_collection()
-        changed = [Listed(self._absolute(r.href), r.etag, r.calendar_data) for r in result.changed]
+        items = [Listed(self._absolute(r.href), r.etag) for r in result.changed]
         deleted = [self._absolute(h) for h in result.deleted]
         # A truncated answer (RFC 6578 §3.6) is continued from the token it gave.
-        while result.truncated and result.sync_token:
-            more = self.listing(result.sync_token, with_data)
-            changed += more.changed
+        next_token = result.sync_token
+        if result.truncated and next_token:
+            more = self.list(next_token)
+            items += more.items
             deleted += more.deleted
-            result.sync_token = more.token
-            result.truncated = False
-        if with_data:
-            self.fill(changed)
-        return Listing(changed, deleted, result.sync_token, full=token is None)
+            next_token = more.token
+        return Listing(items, deleted, next_token, full=token is None)
 
-    def fill(self, items: list[Listed], chunk: int = 500) -> None:
-        """Fetch calendar-data the listing left out (Xandikos sends only ETags) in bulk.
-
-        One calendar-multiget REPORT per `chunk` items instead of one GET each.
-        """
-        missing = [item for item in items if item.data is None]
-        for start in range(0, len(missing), chunk):
-            part = missing[start:start + chunk]
+    def read(self, hrefs, chunk: int = 500) -> dict[str, Item | None]:
+        """The bodies in bulk: one calendar-multiget REPORT per `chunk` hrefs instead of a GET
+        each (Xandikos sends no calendar-data in sync reports, so every new body is fetched)."""
+        result: dict[str, Item | None] = dict.fromkeys(hrefs)
+        hrefs = list(result)
+        if len(hrefs) == 1:
+            return {hrefs[0]: self._get(hrefs[0])}
+        for start in range(0, len(hrefs), chunk):
+            part = hrefs[start:start + chunk]
             body = cdav.CalendarMultiGet() + [dav.Prop() + [dav.GetEtag(), cdav.CalendarData()]] + [
-                dav.Href(value=urllib.parse.urlsplit(item.href).path) for item in part]
-            text = etree.tostring(body.xmlelement(), encoding="utf-8", xml_declaration=True).decode()
-            response = self._call("REPORT", lambda: self.client.request(
-                self.url, "REPORT", text, {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}))
+                dav.Href(value=urllib.parse.urlsplit(href).path) for href in part]
+            response = self._report(body)
             if response.status not in (200, 207):
                 raise TargetError(f"REPORT {self.describe()}: HTTP {response.status}")
-            found = {self._absolute(r.href): r for r in response.parse_calendar_query() if r.status == 200}
-            for item in part:
-                hit = found.get(item.href)
-                if hit is not None:
-                    item.data, item.etag = hit.calendar_data, hit.etag or item.etag
+            for hit in response.parse_calendar_query():
+                href = self._absolute(hit.href)
+                if hit.status == 200 and href in result:
+                    result[href] = read_item(href, hit.etag, hit.calendar_data)
+        return result
 
     def _absolute(self, href: str) -> str:
         return urllib.parse.urljoin(self.url, href)
 
-    def get(self, href: str) -> Listed | None:
+    def _get(self, href: str) -> Item | None:
         response = self._call("GET", lambda: self.client.request(href, "GET"))
         if response.status == 404:
             return None
         if response.status != 200:
             raise self._fail("GET", href, response)
         raw = response.raw
-        return Listed(href, self._etag(response), raw if isinstance(raw, str) else raw.decode("utf-8"))
+        return read_item(href, self._etag(response), raw if isinstance(raw, str) else raw.decode("utf-8"))
 
     # -- writing (always conditional) --------------------------------------------
-    def create(self, href: str, data: bytes) -> str | None:
+    def encode(self, event: PlannedEvent, version: Version) -> bytes:
+        from ..core.render import render_object   # icalendar: only when something is written
+        return render_object(event, version.stamp, version.sequence, self.lang, self.zones)
+
+    def create(self, href: str, body: bytes) -> str | None:
         response = self._call("PUT", lambda: self.client.put(
-            href, data.decode("utf-8"), {"If-None-Match": "*", "Content-Type": _ICS}))
+            href, body.decode("utf-8"), {"If-None-Match": "*", "Content-Type": _ICS}))
         if response.status not in (200, 201, 204):
             raise self._fail("PUT", href, response)
         return self._etag(response)
 
-    def update(self, href: str, data: bytes, etag: str) -> str | None:
+    def update(self, href: str, body: bytes, etag: str | None) -> str | None:
         response = self._call("PUT", lambda: self.client.put(
-            href, data.decode("utf-8"), {"If-Match": etag, "Content-Type": _ICS}))
+            href, body.decode("utf-8"), {"If-Match": etag or "*", "Content-Type": _ICS}))
         if response.status not in (200, 201, 204):
             raise self._fail("PUT", href, response)
         return self._etag(response)
 
-    def delete(self, href: str, etag: str) -> bool:
+    def delete(self, href: str, etag: str | None) -> bool:
         """True if deleted, False if it was already gone."""
-        response = self._call("DELETE", lambda: self.client.delete(href, {"If-Match": etag}))
+        response = self._call("DELETE", lambda: self.client.delete(href, {"If-Match": etag or "*"}))
         if response.status == 404:
             return False
         if response.status not in (200, 204):
             raise self._fail("DELETE", href, response)
         return True
+
+    def flush(self, unchanged=None) -> bool:
+        return False     # every write took effect when the server answered it

@@ -19,26 +19,20 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 
 
-from ..engine.export import stamp_for
-from ..core.model import Team
-from ..core.planning import Plan, plan as make_plan
-from ..core.invitations import for_calendars
-from ..core.render import render_calendar
 from ..core.errors import KalenderSyncError, TargetError
+from ..engine.feeds import FeedPlans
 from ..storage.feedtokens import TokenStore
-from ..storage.teamfiles import load, log_path
 
 log = logging.getLogger("kalender_sync.feed")
 access_log = logging.getLogger("kalender_sync.feed.access")
@@ -125,134 +119,32 @@ class Rendered:
     modified: int             # unix seconds: when this process first served these bytes
 
 
-@dataclass
-class Snapshot:
-    team: Team
-    plan: Plan
-    loaded_at: datetime       # when this config was loaded (real clock, UTC)
-    rendered: dict[str, Rendered] = field(default_factory=dict)
+class FeedPublisher:
+    """The feeds as published: per person the body served, its strong ETag, and since when.
 
-
-def _stat(path: Path) -> tuple | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def render_feed(team: Team, plan: Plan, person_id: str) -> bytes:
-    """One person's feed: METHOD:PUBLISH, no ATTENDEE, refresh hints, stable DTSTAMP/SEQUENCE
-    (derived from the plan's day), so the same input always gives the same bytes."""
-    person = team.people[person_id]
-    name = f"{team.feed.name or team.name} — {person.name}"
-    return render_calendar(plan.for_person(person_id), stamp_for(plan.today), name, person.language,
-                           method="PUBLISH", refresh=team.feed.refresh)
-
-
-class FeedPlans:
-    """config + contact log + today -> the current plan, and each person's rendered feed.
-
-    Reloaded when the config or log file changes (checked with stat() on every call) or the
-    day changes; if a reload fails, the last good plan stays in service and the error is kept
-    for /healthz.
+    Last-Modified stays the moment a body was first published, as long as the same bytes
+    are published again (a reload that changes nothing moves no validator).
     """
 
-    def __init__(self, config_path: Path, today: date | None = None, wall_clock=time.time):
-        self.config_path = Path(config_path)
-        self.fixed_today = today
+    def __init__(self, wall_clock=time.time):
         self.wall_clock = wall_clock
+        self._published: dict[str, Rendered] = {}
         self._lock = threading.Lock()
-        self._files_key: tuple | None = None
-        self._good: Snapshot | None = None
-        self._error: str | None = None
-        self._error_since: datetime | None = None
-        self._last_modified: dict[str, tuple[str, int]] = {}   # person -> (etag, first served)
-        self.reloads = 0
 
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self.wall_clock(), timezone.utc)
+    def describe(self) -> str:
+        return "feeds"
 
-    def _today(self, team: Team) -> date:
-        return self.fixed_today or self._now().astimezone(team.timezone).date()
-
-    def current(self) -> Snapshot:
-        """The snapshot to serve. Raises only if the config never loaded (then serve refuses to start)."""
+    def publish(self, person: str, body: bytes) -> Rendered:
+        etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
         with self._lock:
-            return self._refresh()
-
-    def _refresh(self) -> Snapshot:
-        key = (_stat(self.config_path), _stat(log_path(self.config_path)))
-        good = self._good
-        if good is not None and key == self._files_key:
-            today = self._today(good.team)
-            if today != good.plan.today:           # a new day: same team, new plan
-                self._good = Snapshot(good.team, for_calendars(make_plan(good.team, today), good.team), good.loaded_at)
-            return self._good
-        self._files_key = key
-        try:
-            team = load(self.config_path)
-            snapshot = Snapshot(team, for_calendars(make_plan(team, self._today(team)), team), self._now())
-        except Exception as exc:                   # noqa: BLE001 - keep serving, report on /healthz
-            message = (exc.args[0] if exc.args else str(exc)) if isinstance(exc, KalenderSyncError) else (
-                f"internal error: {type(exc).__name__}: {exc}")
-            if self._error != message:
-                detail = str(exc) if isinstance(exc, KalenderSyncError) else message
-                log.error("config %s does not load; %s:\n%s", self.config_path,
-                          "still serving the plan loaded at " + good.loaded_at.isoformat(timespec="seconds")
-                          if good else "nothing to serve", detail)
-                self._error_since = self._now()
-            self._error = message
-            if good is None:
-                raise
-            today = self._today(good.team)
-            if today != good.plan.today:
-                self._good = Snapshot(good.team, for_calendars(make_plan(good.team, today), good.team), good.loaded_at)
-            return self._good
-        if self._error is not None:
-            log.info("config %s loads again", self.config_path)
-        elif good is not None:
-            log.info("config or contact log changed: %s reloaded", self.config_path)
-        self._error = self._error_since = None
-        self._good = snapshot
-        self.reloads += 1
-        return snapshot
-
-    def feed(self, person_id: str) -> Rendered | None:
-        """The person's feed in the current plan, or None if there is no such person."""
-        with self._lock:
-            snapshot = self._refresh()
-            if person_id not in snapshot.team.people:
-                return None
-            cached = snapshot.rendered.get(person_id)
-            if cached is not None:
-                return cached
-            body = render_feed(snapshot.team, snapshot.plan, person_id)
-            etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
-            previous = self._last_modified.get(person_id)
-            modified = previous[1] if previous and previous[0] == etag else int(self.wall_clock())
-            self._last_modified[person_id] = (etag, modified)
-            rendered = snapshot.rendered[person_id] = Rendered(body, etag, modified)
+            previous = self._published.get(person)
+            if previous is not None and previous.etag == etag:
+                return previous
+            rendered = self._published[person] = Rendered(body, etag, int(self.wall_clock()))
             return rendered
 
-    def health(self) -> dict:
-        with self._lock:
-            try:
-                snapshot = self._refresh()
-            except Exception:                       # noqa: BLE001 - never loaded: reported below
-                snapshot = None
-            doc = {
-                "status": "ok" if self._error is None else "error",
-                "config_ok": self._error is None,
-                "people": len(snapshot.team.people) if snapshot else 0,
-                "today": snapshot.plan.today.isoformat() if snapshot else None,
-                "events": len(snapshot.plan.events) if snapshot else 0,
-                "loaded_at": snapshot.loaded_at.isoformat(timespec="seconds") if snapshot else None,
-            }
-            if self._error is not None:
-                doc["error"] = self._error
-                doc["error_since"] = self._error_since.isoformat(timespec="seconds")
-            return doc
+    def close(self) -> None:
+        pass
 
 
 def _etag_matches(header: str, etag: str) -> bool:
@@ -289,6 +181,7 @@ class FeedApp:
     def __init__(self, config_path: Path, tokens: TokenStore, today: date | None = None,
                  wall_clock=time.time, limiter: NotFoundLimiter | None = None):
         self.plans = FeedPlans(config_path, today, wall_clock)
+        self.published = FeedPublisher(wall_clock)
         self.tokens = tokens
         self.wall_clock = wall_clock
         self.limiter = limiter or NotFoundLimiter()
@@ -349,9 +242,10 @@ class FeedApp:
             self._token_error = None
         if not valid:
             return self._not_found()
-        rendered = self.plans.feed(person)
-        if rendered is None:
+        body = self.plans.feed(person)
+        if body is None:
             return self._not_found()
+        rendered = self.published.publish(person, body)
         headers = [
             ("ETag", rendered.etag),
             ("Last-Modified", formatdate(rendered.modified, usegmt=True)),

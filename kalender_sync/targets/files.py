@@ -1,129 +1,204 @@
-"""A person's events as one .ics file, written atomically."""
+"""A person's calendar as one .ics file (to subscribe to or import), written atomically.
+
+Each VEVENT is an item addressed by its UID; its version tag is a hash of its text. Writes
+are collected and the whole file is written once, at flush(), with a VTIMEZONE for every
+zone it uses and the events in a fixed order, so the same plan always gives the same bytes.
+Events someone else put in the file are kept as they are.
+
+The file is generated output: people subscribe to it and do not edit it, so edits are not
+looked for (`others_can_edit`), and it holds the planned window only (`keeps_history`).
+"""
 from __future__ import annotations
 
-from datetime import date, datetime
+import hashlib
+import os
 from pathlib import Path
+from typing import Sequence
 
-from functools import lru_cache
-
-from ..core.diff import Change, Existing
-from ..core.planning import PlannedEvent
-from ..core.fingerprint import HASH, MARKER, content_hash
-from ..storage import atomic
 from ..core.errors import TargetError
+from ..core.planning import PlannedEvent
+from ..storage import atomic
+from .base import Capabilities, Item, Listed, Listing, PreconditionFailed, Version
 from .icsindex import FolderIndex, digest
-
-WHOLE_FILE = "*"
-
-
-def read_existing(data: bytes) -> dict[str, Existing]:
-    """The VEVENTs of an .ics file as `Existing` records."""
-    from icalendar import Calendar   # only for files the index does not vouch for
-    result: dict[str, Existing] = {}
-    calendar = Calendar.from_ical(data)
-    for component in calendar.walk("VEVENT"):
-        uid = str(component.get("uid", ""))
-        if not uid:
-            continue
-        end = component.get("dtend") or component.get("dtstart")
-        end_day = None
-        if end is not None:
-            value = end.dt
-            end_day = value.date() if isinstance(value, datetime) else value if isinstance(value, date) else None
-        stamp = component.get("dtstamp")
-        result[uid] = Existing(
-            uid=uid, key=str(component[MARKER]) if MARKER in component else None,
-            hash=str(component[HASH]) if HASH in component else None,
-            sequence=int(component.get("sequence", 0)),
-            stamp=stamp.dt if stamp is not None else None, end=end_day)
-    return result
+from .ical import item_from_event
 
 
-@lru_cache(maxsize=1)
-def _read_utc():
-    """How icalendar reads back the UTC DTSTAMP we write (ZoneInfo("UTC") with icalendar 7.3)."""
-    from icalendar.prop import vDatetime
-    return vDatetime.from_ical("20000101T000000Z").tzinfo
+def _etag(component) -> str:
+    return '"' + hashlib.sha256(component.to_ical()).hexdigest()[:32] + '"'
 
 
-def written_records(events: list[PlannedEvent], stamp: datetime,
-                    versions: dict[str, tuple[int, datetime]] | None = None) -> dict[str, Existing]:
-    """What `read_existing` will read from `render_calendar(events, stamp, …, versions=versions)`,
-    known without parsing it: the same values, types and order (tests/unit/test_ics_index.py)."""
-    result: dict[str, Existing] = {}
-    for event in sorted(events, key=lambda e: (e.day, e.uid)):   # render_calendar's order
-        if not event.uid:
-            continue
-        sequence, event_stamp = (versions or {}).get(event.uid, (0, stamp))
-        end = event.end
-        result[event.uid] = Existing(
-            uid=event.uid, key=event.key, hash=content_hash(event), sequence=sequence,
-            stamp=event_stamp.astimezone(_read_utc()).replace(microsecond=0),
-            end=end.date() if isinstance(end, datetime) else end)
-    return result
+def parse_file(data: bytes, zones) -> tuple[dict[str, object], list]:
+    """A file's VEVENTs by UID, and what else it holds that is not ours to remake: components
+    other than VEVENT and VTIMEZONE (someone's VTODO), and VTIMEZONEs of zones the IANA
+    database does not know. Our zones are made anew for the years the file needs."""
+    from icalendar import Calendar   # not for files the index vouches for
+    events, others = {}, []
+    for component in Calendar.from_ical(data).subcomponents:
+        if component.name == "VEVENT" and "uid" in component and str(component["uid"]) not in events:
+            events[str(component["uid"])] = component
+        elif component.name != "VTIMEZONE" or not zones.knows(str(component.get("tzid", ""))):
+            others.append(component)
+    return events, others
 
 
-class IcsFile:
-    def __init__(self, path: Path, index: FolderIndex | None = None):
+def read_items(data: bytes, zones=None) -> dict[str, Item]:
+    """What parsing a file gives, by href (its UIDs): the truth the index stands in for."""
+    from ..core.timezones import VTimezones
+    events, _ = parse_file(data, zones or VTimezones())
+    return {uid: item_from_event(uid, _etag(event), event) for uid, event in events.items()}
+
+
+class IcsFileTarget:
+    capabilities = Capabilities(incremental=False, others_can_edit=False, keeps_history=False, batched=True)
+
+    def __init__(self, path: Path, *, name: str, lang: str, zones, index: FolderIndex | None = None):
         """`index`: the folder's index, shared by all files of that folder (None: no index)."""
         self.path = path
+        self.name = name
+        self.lang = lang
+        self.zones = zones
         self.index = index
+        self._data: bytes | None = None
+        self._read = False
+        self._items: dict[str, Item] | None = None
+        self._events: dict[str, object] | None = None    # uid -> VEVENT, once the file is parsed
+        self._others: list = []                          # what else it holds (see parse_file)
+        self._pending: dict[str, object] = {}            # uid -> VEVENT written this run
+        self._changed = False
+
+    @classmethod
+    def open(cls, calendar, person, context) -> "IcsFileTarget":
+        path = context.path(calendar.location.replace("{person}", person.id))
+        return cls(path, name=f"{context.team_name} — {person.name}", lang=person.language, zones=context.zones,
+                   index=context.folder_index(path.parent))
+
+    def identity(self) -> str:
+        return "file:" + os.path.abspath(self.path)
 
     def describe(self) -> str:
         return str(self.path)
 
-    def exists(self) -> bool:
-        return self.path.exists()
+    def close(self) -> None:
+        pass
 
-    def current_bytes(self) -> bytes | None:
-        try:
-            return self.path.read_bytes()
-        except (FileNotFoundError, NotADirectoryError):
-            return None  # nothing there yet; writing will say why if it cannot be created
-        except OSError as exc:
-            raise TargetError(f"cannot read {self.path}: {exc.strerror}") from exc
+    # -- reading ---------------------------------------------------------------------
+    def _bytes(self) -> bytes | None:
+        if not self._read:
+            try:
+                self._data = self.path.read_bytes()
+            except (FileNotFoundError, NotADirectoryError):
+                self._data = None    # nothing there yet; writing will say why if it cannot be created
+            except OSError as exc:
+                raise TargetError(f"cannot read {self.path}: {exc.strerror}") from exc
+            self._read = True
+        return self._data
 
-    def existing(self) -> dict[str, Existing]:
-        """The events of the file: from the folder's index if it has these very bytes, else parsed."""
-        data = self.current_bytes()
+    def _parse(self) -> None:
+        """Read the file's components: only when the index has no entry for these bytes, or a
+        rewrite needs an item the engine cannot encode again (someone else's)."""
+        if self._events is not None:
+            return
+        self._events, self._others = {}, []
+        data = self._bytes()
         if not data:
-            return {}
-        sha256 = digest(data) if self.index is not None else None
-        if self.index is not None:
-            known = self.index.lookup(self.path.name, sha256)
-            if known is not None:
-                self.index.record(self.path.name, sha256, known)
-                return known
+            return
         try:
-            records = read_existing(data)
+            self._events, self._others = parse_file(data, self.zones)
         except ValueError as exc:
             raise TargetError(f"{self.path} is not a readable .ics file ({exc}); move it away "
                               "and export again") from exc
-        if self.index is not None:
-            self.index.record(self.path.name, sha256, records)
-        return records
 
-    def apply(self, changes: list[Change], rendered: dict[str, bytes],
-              records: dict[str, Existing] | None = None) -> bool:
-        """Write the whole file; returns False when the bytes were already there.
+    def _load(self) -> dict[str, Item]:
+        if self._items is None:
+            data = self._bytes()
+            sha256 = digest(data) if data and self.index is not None else None
+            known = self.index.lookup(self.path.name, sha256) if sha256 is not None else None
+            if known is None:
+                self._parse()
+                known = [item_from_event(uid, _etag(event), event) for uid, event in self._events.items()]
+            if sha256 is not None:
+                # A file holding more than VEVENTs is parsed every time rather than indexed:
+                # the index knows events only, and a rewrite must keep the rest.
+                self.index.record(self.path.name, sha256, known if not self._others else None)
+            self._items = {item.href: item for item in known}
+        return self._items
 
-        `records`: what `read_existing` would read from the new bytes (`written_records`), for
-        the folder's index; without them the file gets no index entry and is parsed next time.
+    def list(self, token: str | None) -> Listing:
+        return Listing([Listed(i.href, i.etag) for i in self._load().values()], [], None, full=True)
+
+    def read(self, hrefs: Sequence[str]) -> dict[str, Item | None]:
+        items = self._load()
+        return {href: items.get(href) for href in hrefs}
+
+    def href_for(self, uid: str) -> str:
+        return uid
+
+    # -- writing (collected, then written whole by flush) ------------------------------
+    def encode(self, event: PlannedEvent, version: Version):
+        from ..core.render import build_event
+        return build_event(event, version.stamp, version.sequence, self.lang)
+
+    def _check(self, href: str, etag: str | None) -> None:
+        item = self._load().get(href)
+        if item is None or (etag is not None and item.etag != etag):
+            raise PreconditionFailed(f"{self.path}: {href} is not the version assumed")
+
+    def _put(self, href: str, component) -> str:
+        self._load()
+        self._pending[href] = component
+        etag = _etag(component)
+        self._items[href] = item_from_event(href, etag, component)
+        self._changed = True
+        return etag
+
+    def create(self, href: str, body) -> str | None:
+        if href in self._load():
+            raise PreconditionFailed(f"{self.path}: an event with UID {href} is there already")
+        return self._put(href, body)
+
+    def update(self, href: str, body, etag: str | None) -> str | None:
+        self._check(href, etag)
+        return self._put(href, body)
+
+    def delete(self, href: str, etag: str | None) -> bool:
+        if href not in self._load():
+            return False
+        self._check(href, etag)
+        del self._items[href]
+        self._pending.pop(href, None)
+        self._changed = True
+        return True
+
+    def flush(self, unchanged=None) -> bool:
+        """Write the file if it changed (or does not exist yet); True if bytes were written.
+
+        Every event it keeps comes from what was written this run, from the engine
+        (`unchanged`: ours, kept, encoded again as it is), or else from parsing the file.
         """
-        data = rendered[WHOLE_FILE]
-        if self.current_bytes() == data:
-            written = False
-        else:
-            write_atomically(self.path, data)
-            written = True
+        if not self._changed and self._bytes() is not None:
+            return False
+        from ..core.render import compose
+        items = self._load()
+        events = {}
+        for href in items:
+            body = self._pending.get(href)
+            if body is None and self._events is not None:
+                body = self._events.get(href)
+            if body is None and unchanged is not None:
+                body = unchanged(href)
+            if body is None:
+                self._parse()
+                body = self._events[href]
+            events[href] = body
+        data = compose(list(events.values()), self.zones, self.name, "PUBLISH", others=self._others)
+        written = data != self._bytes()
+        if written:
+            try:
+                atomic.write_atomically(self.path, data, make_parents=True)
+            except OSError as exc:
+                raise TargetError(f"cannot write {self.path}: {exc.strerror}") from exc
+            self._data = data
+        self._changed = False
         if self.index is not None:
-            self.index.record(self.path.name, digest(data), records)
+            self.index.record(self.path.name, digest(data), list(items.values()) if not self._others else None)
         return written
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Readers see the old file or the new one, never half of one (rename is atomic)."""
-    try:
-        atomic.write_atomically(path, data, make_parents=True)
-    except OSError as exc:
-        raise TargetError(f"cannot write {path}: {exc.strerror}") from exc

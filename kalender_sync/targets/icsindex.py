@@ -1,141 +1,81 @@
-"""What the exported .ics files of a folder hold, so that unchanged files need not be parsed again.
+"""What the .ics files of a folder hold, so that unchanged files need not be parsed again.
 
 Parsing an .ics file with icalendar is by far the slowest part of a no-op `plan --out` or
-`export` (10,000 files: a minute). `export` therefore keeps, per folder, a small JSON file
+`export` over many files. So the file target keeps, per folder, a small JSON file
 `.kalender-sync-index.json` mapping each file name to the SHA-256 of its bytes and the
-`Existing` records `read_existing` gives for it:
+`Item`s read from it:
 
-    {"version": 1, "files": {"ad.ics": {"sha256": "…", "events": [{"uid": …, "key": …,
-     "hash": …, "sequence": 0, "stamp": "2026-11-24T00:00:00+00:00[UTC]", "end": "2026-11-26"}]}}}
+    {"version": 2, "files": {"ad.ics": {"sha256": "…", "items": [{"href": …, "etag": …, "uid": …,
+     "key": …, "written_hash": …, "seen_hash": …, "sequence": 0, "stamp": "20261124T000000Z",
+     "end": "2026-11-26", "title": …}]}}}
 
 The index is only a cache. An entry is used only when the file's bytes still have its
 SHA-256, so a hand-edited file is parsed again; a missing, unreadable, corrupt or
-other-version index is a miss, never an error. `plan` reads it and never writes it.
+other-version index is a miss, never an error. Runs that write nothing (`plan`, a dry run)
+read it and never write it.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-from datetime import date, datetime
-from functools import lru_cache
+import re
+from dataclasses import asdict, fields
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ..storage import atomic
-from ..core.diff import SYNCED, Existing
+from .base import Item
 
 INDEX_NAME = ".kalender-sync-index.json"
-VERSION = 1
-FIELDS = ("uid", "key", "hash", "sequence", "stamp", "end")
-_FIELD_SET = frozenset(FIELDS)
+VERSION = 2
+_FIELDS = tuple(f.name for f in fields(Item))
+_TYPES = {"href": str, "etag": (str, type(None)), "uid": (str, type(None)), "key": (str, type(None)),
+          "written_hash": (str, type(None)), "seen_hash": (str, type(None)), "sequence": int, "stamp": str,
+          "end": (str, type(None)), "title": str}
+assert set(_TYPES) == set(_FIELDS)
+_STAMP = re.compile(r"(\d{8}T\d{6}Z)?")     # a UTC DTSTAMP as the reader writes it, or none
 
 
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _encode_stamp(stamp: datetime) -> str:
-    text = stamp.isoformat()
-    key = getattr(stamp.tzinfo, "key", None)
-    # icalendar reads a UTC DTSTAMP as ZoneInfo("UTC"), not as datetime.timezone.utc: the zone
-    # goes along (RFC 9557 suffix) so that the record read back is the same, tzinfo included.
-    return f"{text}[{key}]" if isinstance(stamp.tzinfo, ZoneInfo) and key else text
+def encode(items: list[Item]) -> list[dict]:
+    return [{**asdict(item), "end": item.end.isoformat() if item.end is not None else None} for item in items]
 
 
-@lru_cache(maxsize=4096)   # most events of a folder share a handful of stamps; datetimes are immutable
-def _decode_stamp(text: str) -> datetime:
-    if text.endswith("]"):
-        text, _, key = text[:-1].partition("[")
-        value = datetime.fromisoformat(text)
-        zoned = value.replace(tzinfo=ZoneInfo(key))
-        if zoned.utcoffset() != value.utcoffset():
-            zoned = zoned.replace(fold=1)
-            if zoned.utcoffset() != value.utcoffset():
-                raise ValueError(f"offset does not fit {key}: {text}")
-        return zoned
-    return datetime.fromisoformat(text)
-
-
-_decode_day = lru_cache(maxsize=4096)(date.fromisoformat)
-
-
-def _decode_event(item: Any) -> Existing:
-    if not isinstance(item, dict) or item.keys() != _FIELD_SET:
-        raise ValueError("not an event record")
-    uid, key, hash_, stamp, end = item["uid"], item["key"], item["hash"], item["stamp"], item["end"]
-    sequence = item["sequence"]
-    if not (type(uid) is str and uid and (key is None or type(key) is str) and (hash_ is None or type(hash_) is str)
-            and (stamp is None or type(stamp) is str) and (end is None or type(end) is str)
-            and type(sequence) is int):
-        raise ValueError(f"not an event record: {item!r}")
-    return Existing(uid=uid, key=key, hash=hash_, sequence=sequence,
-                    stamp=_decode_stamp(stamp) if stamp is not None else None,
-                    end=_decode_day(end) if end is not None else None)
-
-
-def decode(events: Any) -> dict[str, Existing]:
-    """An entry's events as `read_existing` returns them. Raises ValueError/TypeError if malformed."""
-    if not isinstance(events, list):
-        raise ValueError("events is not a list")
-    result: dict[str, Existing] = {}
-    for item in events:
-        record = _decode_event(item)
-        result[record.uid] = record
+def decode(entries: Any) -> list[Item]:
+    """An entry's items. Raises ValueError/TypeError if it is malformed."""
+    if not isinstance(entries, list):
+        raise ValueError("items is not a list")
+    result = []
+    for entry in entries:
+        if not isinstance(entry, dict) or entry.keys() != set(_FIELDS):
+            raise ValueError("not an item record")
+        for name, kind in _TYPES.items():
+            # bool is an int to isinstance; a sequence of `true` is not a number anyone wrote
+            if not isinstance(entry[name], kind) or isinstance(entry[name], bool):
+                raise ValueError(f"not an item record: {name}")
+        if not _STAMP.fullmatch(entry["stamp"]):
+            raise ValueError("not an item record: stamp")
+        end = date.fromisoformat(entry["end"]) if entry["end"] is not None else None
+        result.append(Item(**{**entry, "end": end}))
     return result
 
 
-def _same(a: Any, b: Any) -> bool:
-    """Equal and of the same types, down to the tzinfo (== alone compares aware datetimes as instants)."""
-    if type(a) is not type(b) or a != b:
-        return False
-    if isinstance(a, datetime):
-        return (type(a.tzinfo) is type(b.tzinfo) and a.tzinfo == b.tzinfo and a.fold == b.fold
-                and a.replace(tzinfo=None) == b.replace(tzinfo=None))
-    return True
-
-
-def encode(records: dict[str, Existing]) -> list[dict] | None:
-    """Records as JSON-able events; None if they would not read back exactly as they are.
-
-    Only files we wrote are expected here, but a hand-edited file that `export` keeps is
-    recorded too, and its DTSTAMP may be a date or carry a zone of its own: such a file
-    gets no entry (it is parsed each time) rather than one that reads back different.
-    """
-    events = []
-    for record in records.values():
-        if (record.state, record.href, record.etag) != (SYNCED, None, None):
-            return None
-        stamp = record.stamp
-        if stamp is not None and not isinstance(stamp, datetime):
-            return None
-        events.append({"uid": record.uid, "key": record.key, "hash": record.hash, "sequence": record.sequence,
-                       "stamp": _encode_stamp(stamp) if stamp is not None else None,
-                       "end": record.end.isoformat() if record.end is not None else None})
-    try:
-        back = decode(json.loads(json.dumps(events)))
-    except Exception:   # noqa: BLE001 - whatever does not read back is simply not indexed
-        return None
-    if list(back) != list(records):
-        return None
-    for uid, record in records.items():
-        if not all(_same(getattr(record, f), getattr(back[uid], f)) for f in FIELDS):
-            return None
-    return events
-
-
 class FolderIndex:
-    """The index of one folder: read at most once per run, written only by `save` (export)."""
+    """The index of one folder: read at most once per run, written by `save` at its end."""
 
     def __init__(self, folder: Path):
         self.folder = folder
         self.path = folder / INDEX_NAME
-        self._raw: bytes | None = None          # the index file as read (None: there was none)
-        self._files: dict[str, Any] | None = None   # its entries (empty if it was missing or unusable)
+        self._raw: bytes | None = None              # the index file as read (None: there was none)
+        self._files: dict[str, Any] | None = None   # its entries (empty if missing or unusable)
         self._valid = False
-        self._hits: dict[str, tuple[str, dict[str, Existing]]] = {}
-        self._known: dict[str, tuple[str, dict[str, Existing]] | None] = {}
+        self._known: dict[str, tuple[str, list[Item]] | None] = {}
+        self._malformed: set[str] = set()
 
     def _entries(self) -> dict[str, Any]:
         if self._files is None:
@@ -149,21 +89,20 @@ class FolderIndex:
                 self._files, self._valid = doc["files"], True
         return self._files
 
-    def lookup(self, name: str, sha256: str) -> dict[str, Existing] | None:
-        """The records of file `name` if the index has them for exactly these bytes, else None."""
+    def lookup(self, name: str, sha256: str) -> list[Item] | None:
+        """The items of file `name` if the index has them for exactly these bytes, else None."""
         entry = self._entries().get(name)
         if not isinstance(entry, dict) or entry.get("sha256") != sha256:
             return None
         try:
-            records = decode(entry.get("events"))
-        except Exception:   # noqa: BLE001 - a malformed entry (bad date, unknown zone, …) is a miss
+            return decode(entry.get("items"))
+        except (ValueError, TypeError):   # a malformed entry is a miss, and is written anew
+            self._malformed.add(name)
             return None
-        self._hits[name] = (sha256, records)
-        return records
 
-    def record(self, name: str, sha256: str | None, records: dict[str, Existing] | None) -> None:
+    def record(self, name: str, sha256: str | None, items: list[Item] | None) -> None:
         """What file `name` holds now (bytes with this SHA-256); None: not known, drop its entry."""
-        self._known[name] = (sha256, records) if sha256 is not None and records is not None else None
+        self._known[name] = (sha256, items) if sha256 is not None and items is not None else None
 
     def save(self) -> bool:
         """Write the index if its content changed; True if written. Raises OSError.
@@ -175,15 +114,14 @@ class FolderIndex:
         files = dict(loaded)
         changed = not self._valid
         for name, known in self._known.items():
-            hit = self._hits.get(name)
-            if known is not None and hit is not None and hit[0] == known[0] and hit[1] is known[1]:
-                continue   # read from the index and still what the file holds: the entry stays as it is
+            entry = loaded.get(name)
+            if (known is not None and isinstance(entry, dict) and entry.get("sha256") == known[0]
+                    and name not in self._malformed):
+                continue    # the file still holds what its entry says: keep it as it is
             changed = True
             files.pop(name, None)
             if known is not None:
-                events = encode(known[1])
-                if events is not None:
-                    files[name] = {"sha256": known[0], "events": events}
+                files[name] = {"sha256": known[0], "items": encode(known[1])}
         try:
             present = set(os.listdir(self.folder))
         except OSError:
@@ -198,5 +136,5 @@ class FolderIndex:
         if data == self._raw:
             return False
         atomic.write_atomically(self.path, data)
-        self._raw, self._files, self._valid, self._hits, self._known = data, files, True, {}, {}
+        self._raw, self._files, self._valid, self._known, self._malformed = data, files, True, {}, set()
         return True

@@ -9,41 +9,36 @@ lines). The MIME layout is the one Outlook and Gmail handle best (RFC 6047):
         text/calendar; charset=utf-8; method=REQUEST      (method = the iCalendar METHOD)
       application/ics; name=invite.ics                    (the same bytes, as an attachment)
 
-SMTP: STARTTLS, SSL or none; bounded retries with back-off on temporary failures (4xx
-replies, dropped or refused connections); every accepted mail is recorded at once
-through the `record` callback. The password is only handed to smtplib.login: it is
-never part of a message, a log line, an exception text or the invitation database.
+SMTP: STARTTLS, SSL or none. A temporary failure (a 4xx reply, a dropped or refused
+connection) raises Temporary and the sender (engine/invite.py) tries again with the shared
+retry policy. The password is only handed to smtplib.login: it is never part of a message,
+a log line, an exception text or the invitation database.
 """
 from __future__ import annotations
 
 import ipaddress
-import os
 import smtplib
 import ssl
-import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.headerregistry import Address
 from email.utils import format_datetime
-from typing import Callable
 
 from icalendar import Event
 
-from ..core.model import MailSettings
-from ..core.render import KIND, new_calendar
-from ..core.timezones import vtimezone
 from ..core.errors import TargetError, UsageError
 from ..core.invitations import CANCEL, Mail, body_text, message_id, subject
+from ..core.model import MailSettings
+from ..core.render import KIND, new_calendar
+from ..core.timezones import VTimezones
+from .base import Transient
+from .network import NETWORK_TIMEOUT
 
 # The invitation's own marker. Deliberately NOT render.MARKER (X-KALENDER-SYNC-KEY): an
 # accepted invitation in a CalDAV calendar that sync manages must never look like one
 # of sync's own events, or sync would delete it as "no longer planned".
 INVITE_MARKER = "X-KALENDER-SYNC-INVITE"
-ATTEMPTS = 4                    # per mail, the first try included
-BACKOFF = (0.5, 1.0, 2.0)       # seconds to wait before the 2nd, 3rd, 4th attempt
-TIMEOUT = 30.0
 
 
 # -- iCalendar and MIME (pure) ---------------------------------------------------------
@@ -53,13 +48,14 @@ def _clean(text: str) -> str:
     return " ".join(text.split())
 
 
-def render_ics(mail: Mail, settings: MailSettings, stamp: datetime) -> bytes:
+def render_ics(mail: Mail, settings: MailSettings, stamp: datetime, zones: VTimezones | None = None) -> bytes:
     calendar = new_calendar(method=mail.method)
     if not mail.all_day:
         tzid = getattr(mail.start.tzinfo, "key", None)
-        if tzid is None:
+        zone = (zones or VTimezones()).get(tzid, mail.start.year, mail.end.year) if tzid else None
+        if zone is None:
             raise TargetError(f"invitation {mail.uid}: the start time has no named time zone")
-        calendar.add_component(vtimezone(tzid, mail.start.year, mail.end.year))
+        calendar.add_component(zone)
     event = Event()
     event.add("uid", mail.uid)
     event.add("dtstamp", stamp.astimezone(timezone.utc))
@@ -87,8 +83,9 @@ def render_ics(mail: Mail, settings: MailSettings, stamp: datetime) -> bytes:
     return calendar.to_ical()
 
 
-def build_message(mail: Mail, settings: MailSettings, stamp: datetime) -> EmailMessage:
-    ics = render_ics(mail, settings, stamp)
+def build_message(mail: Mail, settings: MailSettings, stamp: datetime,
+                  zones: VTimezones | None = None) -> EmailMessage:
+    ics = render_ics(mail, settings, stamp, zones)
     message = EmailMessage(policy=SMTP_POLICY)
     message["From"] = Address(_clean(settings.organizer_name), addr_spec=settings.organizer_email)
     message["To"] = Address(_clean(mail.to.name), addr_spec=mail.to.email)
@@ -103,34 +100,6 @@ def build_message(mail: Mail, settings: MailSettings, stamp: datetime) -> EmailM
     return message
 
 
-# -- the password ------------------------------------------------------------------------
-
-def mail_password(settings: MailSettings) -> str | None:
-    """From mail.password_env or mail.keyring (service; user = mail.username or the organizer)."""
-    if settings.password_env:
-        value = os.environ.get(settings.password_env)
-        if value is None:
-            raise UsageError(f"mail: the environment variable {settings.password_env} is not set")
-        return value
-    if settings.keyring:
-        user = settings.username or settings.organizer_email
-        try:
-            import keyring  # optional: only people who use it install it
-        except ImportError:
-            raise UsageError("mail uses the keyring, but the 'keyring' package is not installed "
-                             "(pip install keyring)") from None
-        try:
-            value = keyring.get_password(settings.keyring, user)
-        except Exception as exc:  # backends raise their own types
-            raise UsageError(f"mail: the keyring could not be read ({type(exc).__name__})") from None
-        if value is None:
-            raise UsageError(f"mail: no password in the keyring for service '{settings.keyring}' and user '{user}'")
-        return value
-    if settings.username:
-        raise UsageError("mail.username is set but no password source: add mail.password_env or mail.keyring")
-    return None
-
-
 def _is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
         return True
@@ -142,18 +111,22 @@ def _is_loopback(host: str) -> bool:
 
 # -- SMTP ----------------------------------------------------------------------------------
 
-class Temporary(Exception):
+class Temporary(Transient):
     """Worth another try: a 4xx reply, a dropped or refused connection, a timeout."""
 
 
-class Permanent(Exception):
+class Permanent(TargetError):
     """This mail will not go through as it is (a 5xx reply)."""
 
 
-class SmtpSender:
-    """One SMTP connection, opened on the first mail, re-opened after a failure."""
+class SmtpPublisher:
+    """Invitations out by SMTP: one connection, opened on the first mail, re-opened after a failure.
 
-    def __init__(self, settings: MailSettings, password: str | None, timeout: float = TIMEOUT):
+    A publisher (targets/publish.py): `publish(address, message)` hands one message to the
+    server or raises Temporary (try again) or Permanent.
+    """
+
+    def __init__(self, settings: MailSettings, password: str | None, timeout: float = NETWORK_TIMEOUT):
         if settings.security == "none" and settings.username and not _is_loopback(settings.smtp_host):
             raise UsageError(f"mail.security is none: the password would go unencrypted to "
                              f"{settings.smtp_host}; use starttls or ssl")
@@ -163,7 +136,7 @@ class SmtpSender:
         self._smtp: smtplib.SMTP | None = None
 
     def __repr__(self) -> str:          # never the password
-        return f"SmtpSender({self.describe()})"
+        return f"SmtpPublisher({self.describe()})"
 
     def describe(self) -> str:
         s = self.settings
@@ -204,7 +177,7 @@ class SmtpSender:
             raise Temporary(f"cannot connect to {self.describe()}: {type(exc).__name__}: {exc}") from None
         return smtp
 
-    def send_once(self, message: EmailMessage, to: str) -> None:
+    def publish(self, to: str, message: EmailMessage) -> None:
         if self._smtp is None:
             self._smtp = self._connect()
         try:
@@ -248,66 +221,3 @@ def _reply_text(reply) -> str:
     if isinstance(reply, bytes):
         reply = reply.decode("utf-8", "replace")
     return " ".join(str(reply).split())
-
-
-@dataclass
-class Outcome:
-    mail: Mail
-    subject: str
-    sent: bool = False
-    error: str | None = None
-    attempts: int = 0
-
-
-@dataclass
-class Delivery:
-    outcomes: list[Outcome] = field(default_factory=list)
-
-    @property
-    def sent(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.sent]
-
-    @property
-    def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if not o.sent]
-
-
-def deliver(mails: list[Mail], sender, settings: MailSettings, record: Callable[[Mail, str], None],
-            clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-            sleep: Callable[[float], None] = time.sleep, attempts: int | None = None,
-            backoff: tuple[float, ...] | None = None) -> Delivery:
-    """Send each mail (retrying temporary failures) and record it the moment it was accepted.
-
-    A connection that cannot be made after all retries ends the run: the remaining mails
-    are reported as not sent, and the next run sends them.
-    """
-    attempts = attempts or ATTEMPTS
-    backoff = BACKOFF if backoff is None else backoff
-    result = Delivery()
-    unreachable: str | None = None
-    for mail in mails:
-        outcome = Outcome(mail, subject(mail))
-        result.outcomes.append(outcome)
-        if unreachable is not None:
-            outcome.error = f"not tried: {unreachable}"
-            continue
-        now = clock()
-        message = build_message(mail, settings, now)
-        for attempt in range(1, attempts + 1):
-            outcome.attempts = attempt
-            try:
-                sender.send_once(message, mail.to.email)
-            except Temporary as exc:
-                outcome.error = f"{exc} ({attempt} attempt{'s' if attempt != 1 else ''})"
-                if attempt < attempts:
-                    sleep(backoff[min(attempt - 1, len(backoff) - 1)] if backoff else 0)
-                continue
-            except Permanent as exc:
-                outcome.error = str(exc)
-                break
-            outcome.sent, outcome.error = True, None
-            record(mail, now.strftime("%Y%m%dT%H%M%SZ"))
-            break
-        if not outcome.sent and outcome.error and outcome.error.startswith("cannot connect"):
-            unreachable = outcome.error
-    return result

@@ -4,17 +4,20 @@ from __future__ import annotations
 import os
 import textwrap
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from pathlib import Path
 
-from icalendar import Calendar, Event
+from icalendar import Calendar
 
-from kalender_sync.engine.export import stamp_for
+from helpers import foreign_event  # noqa: F401 - the sync tests take it from here
+
 from kalender_sync.core.config import load_team
 from kalender_sync.core.planning import plan
-from kalender_sync.storage.status import State
-from kalender_sync.engine.sync import caldav_jobs, sync_team
-from kalender_sync.targets.caldav import CalDAVCalendar, RequestLog, RetryPolicy
+from kalender_sync.engine.runs import context_for, stamp_for
+from kalender_sync.engine.sync import calendar_jobs, sync_team
+from kalender_sync.storage.status import MemoryStatus, State
+from kalender_sync.targets.caldav import CalDAVTarget
+from kalender_sync.targets.network import RequestLog, RetryPolicy
 
 PASSWORD_ENV = "KS_TEST_CALDAV_PASSWORD"
 SATURDAY = date(2026, 11, 28)   # no events on a weekend: a day later nothing is due to change
@@ -81,20 +84,21 @@ class Team:
         team = self.load()
         log = RequestLog()
         the_plan = plan(team, today)
-        db = State(self.state_path) if state else None
+        db = State(self.state_path) if state else MemoryStatus()
+        context = context_for(team, self.path, log=log, retry=FAST, timeout=timeout)
         try:
-            results = sync_team(team, the_plan, caldav_jobs(team), db, stamp_for(today), dry_run=dry_run,
-                                force_delete=force_delete, log=log, retry=FAST, timeout=timeout)
+            results = sync_team(team, the_plan, calendar_jobs(team), db, stamp_for(today), context,
+                                dry_run=dry_run, force_delete=force_delete)
         finally:
-            if db is not None:
+            if state:
                 db.close()
         return the_plan, results, log
 
     def objects(self, person: str) -> dict[str, tuple[str, bytes]]:
         """href -> (etag, body) of everything in a person's calendar, read raw."""
         result = {}
-        listing = CalDAVCalendar(self.urls[person], "alice", "not-a-secret").listing(None)
-        for item in listing.changed:
+        listing = CalDAVTarget(self.urls[person], "alice", "not-a-secret").list(None)
+        for item in listing.items:
             reply = self.server.request("GET", item.href)
             assert reply.status == 200, item.href
             result[item.href] = (reply.headers.get("etag"), reply.body)
@@ -106,24 +110,6 @@ class Team:
             for event in Calendar.from_ical(body).walk("VEVENT"):
                 uids.append(str(event["uid"]))
         return uids
-
-
-def foreign_event(index: int, spoof: bool) -> bytes:
-    calendar = Calendar()
-    calendar.add("prodid", "-//someone else//EN")
-    calendar.add("version", "2.0")
-    event = Event()
-    event.add("uid", f"foreign-{index}-{uuid.uuid4().hex}@example.org")
-    event.add("dtstamp", datetime(2026, 11, 1, tzinfo=timezone.utc))
-    event.add("dtstart", datetime(2026, 12, 1 + index % 20, 9 + index % 8, tzinfo=timezone.utc))
-    event.add("dtend", datetime(2026, 12, 1 + index % 20, 10 + index % 8, tzinfo=timezone.utc))
-    event.add("summary", f"Klantafspraak {index}")
-    if spoof:
-        # Someone copied our marker, but the UID is not the one derived from it.
-        event.add("x-kalender-sync-key", f"contact/anna/contact-anna-{index}/2026-12-01/0")
-        event.add("x-kalender-sync-hash", "0" * 32)
-    calendar.add_component(event)
-    return calendar.to_ical()
 
 
 def done(results, action: str) -> int:

@@ -28,7 +28,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword  # noqa: E402
 from kalender_sync import cli as cli_module  # noqa: E402
 from kalender_sync.core.invitations import invite_uid  # noqa: E402
 from kalender_sync.storage.invites import STATE_NAME  # noqa: E402
-from kalender_sync.targets import mail as mail_module  # noqa: E402
+from kalender_sync.targets import network  # noqa: E402
+from kalender_sync.targets.network import RetryPolicy  # noqa: E402
 from support.servers import free_port  # noqa: E402
 
 pytestmark = pytest.mark.integration
@@ -112,7 +113,7 @@ def smtp_server():
 
 @pytest.fixture(autouse=True)
 def quick_retries(monkeypatch):
-    monkeypatch.setattr(mail_module, "BACKOFF", (0.0, 0.0, 0.0))
+    monkeypatch.setattr(network, "SMTP_RETRY", RetryPolicy(base_delay=0.0))
     monkeypatch.setenv(PASSWORD_ENV, SECRET)
 
 

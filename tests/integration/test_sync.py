@@ -12,7 +12,8 @@ import pytest
 from icalendar import Calendar
 
 from kalender_sync.storage.status import State
-from kalender_sync.engine.sync import caldav_jobs, purge_calendar, shard_of
+from kalender_sync.engine.runs import context_for
+from kalender_sync.engine.sync import calendar_jobs, purge_calendar, shard_of
 from teamkit import SATURDAY, Team, done, foreign_event
 
 pytestmark = pytest.mark.integration
@@ -55,8 +56,8 @@ def test_foreign_events_are_never_touched(team):
     assert done(results, "delete") > 0
     team_model = team.load()
     db = State(team.state_path)
-    for job in caldav_jobs(team_model):
-        purged = purge_calendar(team_model, job, db)
+    for job in calendar_jobs(team_model):
+        purged = purge_calendar(job, db, context_for(team_model, team.path))
         assert not purged.failures, purged.failures
     after = team.objects("anna")
     assert {h: after[h] for h in hrefs} == before      # byte- and ETag-identical
@@ -147,8 +148,8 @@ def test_dry_run_equals_plan_and_writes_nothing(team):
 
 def test_shards_split_the_people_without_overlap(team):
     model = team.load()
-    everyone = {j.person.id for j in caldav_jobs(model)}
-    parts = [{j.person.id for j in caldav_jobs(model, shard=(i, 3))} for i in (1, 2, 3)]
+    everyone = {j.person.id for j in calendar_jobs(model)}
+    parts = [{j.person.id for j in calendar_jobs(model, shard=(i, 3))} for i in (1, 2, 3)]
     assert set().union(*parts) == everyone
     assert sum(len(p) for p in parts) == len(everyone)
     assert all(shard_of(p, 3) == i for i, part in zip((1, 2, 3), parts) for p in part)
@@ -296,3 +297,30 @@ def test_a_no_op_sync_takes_public_holidays_from_the_status_db(radicale_caldav, 
     assert set(json.loads(third.stdout)["calendars"][0]["done"]) == {"keep"}
     renewed = sqlite3.connect(team.state_path).execute("SELECT value FROM meta WHERE key = 'holidays'").fetchone()[0]
     assert json.loads(renewed)["version"] == holidays.__version__
+
+
+def test_one_sync_carries_the_plan_into_files_and_caldav_alike(radicale_caldav, tmp_path):
+    """A mixed team, one cron line: the .ics files get what `export` would write, the CalDAV
+    calendars what they always got, and a second run writes nothing anywhere."""
+    from support.cli import run_in_process
+    team = Team(radicale_caldav, tmp_path, people=("anna", "bram"))
+    text = team.path.read_text(encoding="utf-8")
+    text = text.replace("calendars:\n", 'calendars:\n  files: {ics: "out/{person}.ics"}\n', 1)
+    text = text.replace("bram: {name: Bram, calendar: dav}", "bram: {name: Bram, calendar: files}")
+    team.path.write_text(text, encoding="utf-8")
+    common = ["--config", str(team.path), "--today", SATURDAY.isoformat(), "--state", str(team.state_path)]
+    first = run_in_process("sync", "--format", "json", *common)
+    assert first.returncode == 0, first.stderr
+    calendars = {c["person"]: c for c in json.loads(first.stdout)["calendars"]}
+    assert calendars["bram"]["target"].endswith("out/bram.ics") and calendars["bram"]["done"]["create"] > 5
+    assert calendars["anna"]["done"]["create"] > 5 and team.uids("anna")
+    written = (tmp_path / "out" / "bram.ics").read_bytes()
+    exported = run_in_process("export", "--config", str(team.path), "--today", SATURDAY.isoformat(),
+                              "--out", str(tmp_path / "exported"), "--person", "bram")
+    assert exported.returncode == 0, exported.stderr
+    assert written == (tmp_path / "exported" / "bram.ics").read_bytes()
+    mtime = (tmp_path / "out" / "bram.ics").stat().st_mtime_ns
+    again = run_in_process("sync", "--format", "json", *common)
+    assert again.returncode == 0, again.stderr
+    assert all(set(c["done"]) == {"keep"} for c in json.loads(again.stdout)["calendars"])
+    assert (tmp_path / "out" / "bram.ics").stat().st_mtime_ns == mtime

@@ -13,14 +13,15 @@ import pytest
 from icalendar import Calendar
 
 from helpers import EXAMPLE
-from kalender_sync.engine.export import stamp_for
+from kalender_sync.core.timezones import VTimezones
+from kalender_sync.engine.runs import stamp_for
 from kalender_sync.core.config import load_team
 from kalender_sync.core.contactlog import load_log
 from kalender_sync.core.planning import plan
-from kalender_sync.core.render import render_calendar, render_object
+from kalender_sync.core.render import render_object
 from kalender_sync.core.invitations import for_calendars, plan_mails
 from kalender_sync.storage.invites import InviteState
-from kalender_sync.targets.feed import render_feed
+from kalender_sync.engine.feeds import render_feed
 from kalender_sync.targets.mail import build_message
 
 TODAY = date(2026, 11, 24)
@@ -59,9 +60,10 @@ def artefacts(tmp_path_factory) -> dict[str, list[tuple[str, bytes]]]:
     team = _team(EXAMPLE.read_text(encoding="utf-8"))
     the_plan = plan(team, TODAY)
     stamp = stamp_for(TODAY)
-    files = [(f"file {p}", render_calendar(the_plan.for_person(p), stamp, p, "nl")) for p in team.people]
+    files = [(f"file {p}", data) for p, data in _exported(tmp_path_factory.mktemp("files")).items()]
     feeds = [(f"feed {p}", render_feed(team, the_plan, p)) for p in team.people]
-    objects = [(f"caldav {e.key}", render_object(e, stamp, 0, "nl")) for e in the_plan.events]
+    zones = VTimezones()
+    objects = [(f"caldav {e.key}", render_object(e, stamp, 0, "nl", zones)) for e in the_plan.events]
     invited_team = _team(EXAMPLE.read_text(encoding="utf-8") + MAIL)
     assert len(for_calendars(plan(invited_team, TODAY), invited_team).events) < len(plan(invited_team, TODAY).events)
     messages = _mail_rounds(tmp_path_factory.mktemp("mail"))
@@ -72,6 +74,14 @@ def artefacts(tmp_path_factory) -> dict[str, list[tuple[str, bytes]]]:
                 mails.append((f"mail {message['X-Kalender-Sync-Invite']} {part.get_param('method')}",
                               part.get_payload(decode=True)))
     return {"file": files, "feed": feeds, "caldav": objects, "mail": mails, "messages": messages}
+
+
+def _exported(folder) -> dict[str, bytes]:
+    """The files `export` writes for the example team (in-process, the real file target)."""
+    from support.cli import run_in_process
+    result = run_in_process("export", "--config", str(EXAMPLE), "--today", TODAY.isoformat(), "--out", str(folder))
+    assert result.returncode == 0, result.stderr
+    return {p.stem: p.read_bytes() for p in sorted(folder.glob("*.ics"))}
 
 
 def _all(artefacts):

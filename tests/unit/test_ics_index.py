@@ -9,9 +9,9 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -19,7 +19,7 @@ from icalendar import Calendar
 
 import kalender_sync.targets.files as icsfile
 from kalender_sync.cli import cli
-from kalender_sync.core.diff import Existing
+from kalender_sync.targets.base import Item
 from kalender_sync.targets.icsindex import INDEX_NAME, VERSION, FolderIndex, decode, encode
 
 from helpers import EXAMPLE
@@ -78,32 +78,32 @@ class Parses:
         self.from_ical = 0
 
     def __len__(self) -> int:
-        assert self.from_ical == len(self.files)   # nothing else parses calendars behind read_existing's back
+        assert self.from_ical == len(self.files)   # nothing else parses calendars behind parse_file's back
         return len(self.files)
 
 
 @pytest.fixture
 def parses(monkeypatch) -> Parses:
     seen = Parses()
-    original_read, original_from_ical = icsfile.read_existing, Calendar.from_ical
+    original_parse, original_from_ical = icsfile.parse_file, Calendar.from_ical
 
-    def read_existing(data: bytes):
+    def parse_file(data: bytes, zones):
         seen.files.append(re.search(rb"X-WR-CALNAME:([^\r]*)", data).group(1).decode())
-        return original_read(data)
+        return original_parse(data, zones)
 
     def from_ical(*args, **kwargs):
         seen.from_ical += 1
         return original_from_ical(*args, **kwargs)
 
-    monkeypatch.setattr(icsfile, "read_existing", read_existing)
+    monkeypatch.setattr(icsfile, "parse_file", parse_file)
     monkeypatch.setattr(Calendar, "from_ical", staticmethod(from_ical))
     return seen
 
 
-def strict(records: dict) -> list:
-    """Records with the types of their values: == alone calls aware datetimes in any zone equal."""
-    return [(uid, r, type(r.stamp), type(r.stamp.tzinfo) if r.stamp else None,
-             getattr(r.stamp, "tzinfo", None), type(r.end), type(r.sequence)) for uid, r in records.items()]
+def strict(records) -> list:
+    """Records with the types of their values, in a fixed order: a 0 is not a False, "1" not 1."""
+    items = records.values() if isinstance(records, dict) else records
+    return sorted((r.href, r, tuple(type(getattr(r, f)).__name__ for f in r.__dataclass_fields__)) for r in items)
 
 
 def assert_index_matches_parsing(folder: Path) -> int:
@@ -113,7 +113,7 @@ def assert_index_matches_parsing(folder: Path) -> int:
     events = 0
     for path in files:
         data = path.read_bytes()
-        parsed = icsfile.read_existing(data)
+        parsed = icsfile.read_items(data)
         indexed = index.lookup(path.name, hashlib.sha256(data).hexdigest())
         assert indexed is not None, path.name
         assert strict(indexed) == strict(parsed), path.name
@@ -125,8 +125,8 @@ def test_records_from_the_index_are_those_parsing_gives(tmp_path, changed):
     export(tmp_path)
     assert assert_index_matches_parsing(tmp_path) > 50
     # What the test has to cover is there: UTC stamps as icalendar reads them, all-day ends.
-    parsed = [r for p in tmp_path.glob("*.ics") for r in icsfile.read_existing(p.read_bytes()).values()]
-    assert all(r.stamp.tzinfo is not None and r.stamp.utcoffset().total_seconds() == 0 for r in parsed)
+    parsed = [r for p in tmp_path.glob("*.ics") for r in icsfile.read_items(p.read_bytes()).values()]
+    assert all(re.fullmatch(r"\d{8}T\d{6}Z", r.stamp) for r in parsed)
     assert any(b"DTEND;VALUE=DATE:" in p.read_bytes() for p in tmp_path.glob("*.ics"))
     assert all(type(r.end) is date for r in parsed)
     # Again after an export that updates some events (SEQUENCE 1, new DTSTAMP) and keeps others.
@@ -134,7 +134,7 @@ def test_records_from_the_index_are_those_parsing_gives(tmp_path, changed):
         path.write_bytes(path.read_bytes().replace(b"DTSTAMP:20261124T000000Z", b"DTSTAMP:20261001T120000Z"))
     (tmp_path / INDEX_NAME).unlink()
     export(tmp_path, changed)
-    parsed = [r for p in tmp_path.glob("*.ics") for r in icsfile.read_existing(p.read_bytes()).values()]
+    parsed = [r for p in tmp_path.glob("*.ics") for r in icsfile.read_items(p.read_bytes()).values()]
     assert {r.sequence for r in parsed} == {0, 1}
     assert len({r.stamp for r in parsed}) == 2
     assert_index_matches_parsing(tmp_path)
@@ -267,11 +267,11 @@ def test_entries_that_do_not_fit_their_file_or_are_malformed_are_misses(tmp_path
     index = tmp_path / INDEX_NAME
     doc = json.loads(index.read_bytes())
     files = doc["files"]
-    files["ad.ics"]["events"][0]["sequence"] = "0"                       # right sha256, wrong type
-    files["fatima.ics"]["events"][0]["stamp"] = "2026-11-24T00:00:00+00:00[No/Such_Zone]"
-    files["sanne.ics"]["events"][0]["end"] = "2026-13-45"
-    files["maarten.ics"]["sha256"] = "0" * 64                              # some other bytes
-    del files["jan-willem.ics"]["events"][0]["uid"]
+    files["ad.ics"]["items"][0]["sequence"] = "0"                        # right sha256, wrong type
+    files["fatima.ics"]["items"][0]["stamp"] = "2026-11-24T00:00:00+00:00[No/Such_Zone]"
+    files["sanne.ics"]["items"][0]["end"] = "2026-13-45"
+    files["maarten.ics"]["sha256"] = "0" * 64                               # some other bytes
+    del files["jan-willem.ics"]["items"][0]["uid"]
     index.write_text(json.dumps(doc))
     parses.clear()
     assert plan(tmp_path) == expected
@@ -316,7 +316,7 @@ def test_export_of_some_people_keeps_the_entries_of_the_others_and_drops_removed
     for name in ("fatima.ics", "jan-willem.ics", "maarten.ics"):
         data = (tmp_path / name).read_bytes()
         assert strict(FolderIndex(tmp_path).lookup(name, hashlib.sha256(data).hexdigest())) \
-            == strict(icsfile.read_existing(data))
+            == strict(icsfile.read_items(data))
 
 
 def test_the_index_does_not_depend_on_the_hash_seed(tmp_path):
@@ -331,11 +331,20 @@ def test_the_index_does_not_depend_on_the_hash_seed(tmp_path):
     assert indexes[0] == indexes[1]
 
 
-def test_stamps_read_back_with_their_zone():
-    stamps = [datetime(2026, 11, 24, tzinfo=ZoneInfo("UTC")), datetime(2026, 11, 24, tzinfo=timezone.utc),
-              datetime(2026, 10, 25, 2, 30, tzinfo=ZoneInfo("Europe/Amsterdam"), fold=1),
-              datetime(2026, 11, 24, 1, tzinfo=timezone(timedelta(hours=1))), datetime(2026, 11, 24), None]
-    records = {f"u{i}": Existing(f"u{i}", "k", "h", i, stamp, date(2026, 12, 1)) for i, stamp in enumerate(stamps)}
-    assert strict(decode(json.loads(json.dumps(encode(records))))) == strict(records)
-    # What would not read back the same is not indexed at all.
-    assert encode({"u": Existing("u", None, None, 0, date(2026, 11, 24), None)}) is None
+def test_items_read_back_exactly_and_a_file_with_more_than_events_is_not_indexed(tmp_path):
+    base = Item("u0", '"e"', "u0", "contact/a/b/2026-12-01/0", "h" * 32, "h" * 32, 2, "20261124T000000Z",
+                date(2026, 12, 1), "Contact met Zoë")
+    items = [base, replace(base, href="u1", uid="u1", key=None, written_hash=None, seen_hash=None, sequence=0,
+                           stamp="", end=None, title=""), replace(base, href="u2", uid=None, etag=None)]
+    assert strict(decode(json.loads(json.dumps(encode(items))))) == strict(items)
+    # What would not read back the same is not indexed at all: a file with someone's VTODO is
+    # parsed each time (the index knows events only, and a rewrite must keep the VTODO).
+    export(tmp_path)
+    path = tmp_path / "ad.ics"
+    path.write_bytes(path.read_bytes().replace(b"END:VCALENDAR", b"BEGIN:VTODO\r\nUID:todo-1\r\n"
+                                               b"DTSTAMP:20261101T000000Z\r\nSUMMARY:Zelf\r\nEND:VTODO\r\n"
+                                               b"END:VCALENDAR"))
+    export(tmp_path)
+    data = path.read_bytes()
+    assert FolderIndex(tmp_path).lookup("ad.ics", hashlib.sha256(data).hexdigest()) is None
+    assert b"SUMMARY:Zelf" in data
