@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from ..core.errors import UsageError
+from ..features.report import FORMATS, build_report, render
 from ..storage.atomic import write_atomically
 from .options import common, load_team, parse_date
 
@@ -19,7 +20,7 @@ from .options import common, load_team, parse_date
               help="First day of the period (default: 1 January of --today's year).")
 @click.option("--to", "end", callback=parse_date, metavar="YYYY-MM-DD",
               help="Last day of the period, inclusive (default: 31 December of --today's year).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "html"]), default="table",
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
               show_default=True, help="html is one standalone page with a chart.")
 @click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Write to this file (atomically) instead of standard output.")
@@ -32,7 +33,6 @@ def report_command(config_path: Path, today: date | None, start: date | None, en
 
     With only --from, the period is one year from it; with only --to, one year up to it.
     """
-    from ..features.report import build_report, render
     team, today = load_team(config_path, today)
     report = build_report(team, today, start, end, target)
     text = render(report, fmt)

@@ -20,9 +20,6 @@ from .publicholidays import HolidayFacts
 from .schema import suggest
 from .yamltree import Mapping, Node, Rejected, Scalar, Sequence
 
-# features.importer checks media with it.
-_MEDIA = schema.MEDIA
-
 _MISSING = object()
 _WRONG = object()   # a value that was reported; the key's default (or None) stands in for it
 

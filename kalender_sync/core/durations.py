@@ -5,21 +5,22 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from types import MappingProxyType
 
 # Dutch unit words next to English ones: the people who keep the YAML write both.
-_UNITS = {
+_UNITS = MappingProxyType({
     "day": "days", "days": "days", "dag": "days", "dagen": "days", "d": "days",
     "week": "weeks", "weeks": "weeks", "weken": "weeks", "w": "weeks",
     "month": "months", "months": "months", "maand": "months", "maanden": "months",
     "quarter": "quarters", "quarters": "quarters", "kwartaal": "quarters", "kwartalen": "quarters",
     "year": "years", "years": "years", "jaar": "years", "jaren": "years", "y": "years",
-}
-_WORD_INTERVALS = {
+})
+_WORD_INTERVALS = MappingProxyType({
     "daily": (1, "days"), "weekly": (1, "weeks"), "monthly": (1, "months"),
     "quarterly": (1, "quarters"), "yearly": (1, "years"), "annually": (1, "years"),
     "dagelijks": (1, "days"), "wekelijks": (1, "weeks"), "maandelijks": (1, "months"),
     "jaarlijks": (1, "years"), "per kwartaal": (1, "quarters"),
-}
+})
 _INTERVAL_RE = re.compile(r"^\s*(-?\d+)?\s*([a-z]+)\s*$")
 
 

@@ -23,7 +23,7 @@ that share `.group`):
 So today sessions and aftercare are sent; the `meeting` family has no event that
 qualifies and sends nothing. Contact reminders are never sent.
 
-Rules for the mails (RFC 5546, RFC 6047, ../shared/reference/field-notes.md 4-6):
+Rules for the mails (RFC 5546, RFC 6047, and how Outlook and Gmail treat them):
 
 * new for a recipient: REQUEST; content changed (what people see: title, description,
   time, place): REQUEST with the same UID to every attendee, SEQUENCE + 1;
@@ -40,11 +40,12 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from types import MappingProxyType
 
 from . import texts
+from .fingerprint import content_hash
 from .model import Team
 from .planning import Plan, PlannedEvent, uid_for
-from .fingerprint import content_hash
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
@@ -54,8 +55,8 @@ ACTIVE = "active"           # the organizer's current version is a live event
 WITHDRAWN = "cancelled"     # the whole event was cancelled
 
 # PlannedEvent.kind -> the family named in `mail.invite`.
-FAMILIES = {"session": "session", "aftercare": "aftercare",
-            "meeting": "meeting", "prepare": "meeting", "report_back": "meeting"}
+FAMILIES = MappingProxyType({"session": "session", "aftercare": "aftercare",
+            "meeting": "meeting", "prepare": "meeting", "report_back": "meeting"})
 
 
 
@@ -305,32 +306,32 @@ def _cancel(uid: str, group: str, kind: str, sequence: int, seen: Seen, attendee
 
 # -- texts (pure) -------------------------------------------------------------------
 
-_WEEKDAYS = {"nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
-             "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")}
-_SHORT_DAYS = {"nl": ("ma", "di", "wo", "do", "vr", "za", "zo"),
-               "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
-_SHORT_MONTHS = {"nl": ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"),
-                 "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")}
-_PREFIX = {"nl": {NEW: "Uitnodiging", CHANGED: "Gewijzigd", CANCELLED: "Geannuleerd", REMOVED: "Geannuleerd"},
-           "en": {NEW: "Invitation", CHANGED: "Updated", CANCELLED: "Cancelled", REMOVED: "Cancelled"}}
-_LEAD = {
-    "nl": {NEW: "Je bent uitgenodigd voor: {title}",
+_WEEKDAYS = MappingProxyType({"nl": ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"),
+             "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")})
+_SHORT_DAYS = MappingProxyType({"nl": ("ma", "di", "wo", "do", "vr", "za", "zo"),
+               "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")})
+_SHORT_MONTHS = MappingProxyType({"nl": ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"),
+                 "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")})
+_PREFIX = MappingProxyType({"nl": MappingProxyType({NEW: "Uitnodiging", CHANGED: "Gewijzigd", CANCELLED: "Geannuleerd", REMOVED: "Geannuleerd"}),
+           "en": MappingProxyType({NEW: "Invitation", CHANGED: "Updated", CANCELLED: "Cancelled", REMOVED: "Cancelled"})})
+_LEAD = MappingProxyType({
+    "nl": MappingProxyType({NEW: "Je bent uitgenodigd voor: {title}",
            CHANGED: "Deze afspraak is gewijzigd: {title}",
            CANCELLED: "Deze afspraak gaat niet door: {title}",
-           REMOVED: "Je staat niet meer op de deelnemerslijst van: {title}"},
-    "en": {NEW: "You are invited to: {title}",
+           REMOVED: "Je staat niet meer op de deelnemerslijst van: {title}"}),
+    "en": MappingProxyType({NEW: "You are invited to: {title}",
            CHANGED: "This event has changed: {title}",
            CANCELLED: "This event has been cancelled: {title}",
-           REMOVED: "You are no longer on the list of attendees of: {title}"},
-}
-_LABELS = {"nl": {"when": "Wanneer", "where": "Waar", "with": "Deelnemers", "from": "Uitnodiging van",
+           REMOVED: "You are no longer on the list of attendees of: {title}"}),
+})
+_LABELS = MappingProxyType({"nl": MappingProxyType({"when": "Wanneer", "where": "Waar", "with": "Deelnemers", "from": "Uitnodiging van",
                   "hello": "Hallo", "all_day": "hele dag",
                   "accept": "Accepteer of wijs af in je agenda; de afspraak komt dan in je eigen agenda.",
-                  "gone": "Je agenda haalt de afspraak weg als je dit bericht opent of verwerkt."},
-           "en": {"when": "When", "where": "Where", "with": "Attendees", "from": "Invitation from",
+                  "gone": "Je agenda haalt de afspraak weg als je dit bericht opent of verwerkt."}),
+           "en": MappingProxyType({"when": "When", "where": "Where", "with": "Attendees", "from": "Invitation from",
                   "hello": "Hello", "all_day": "all day",
                   "accept": "Accept or decline in your calendar; the event then appears in your own calendar.",
-                  "gone": "Your calendar removes the event when you open or process this message."}}
+                  "gone": "Your calendar removes the event when you open or process this message."})})
 
 
 def _lang(lang: str) -> str:

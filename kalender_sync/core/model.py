@@ -31,10 +31,6 @@ class WorkingHours:
                 return True
         return False
 
-    def first_start(self, day: date) -> time | None:
-        blocks = self.blocks[day.weekday()]
-        return blocks[0][0] if blocks else None
-
 
 @dataclass(frozen=True)
 class Calendar:
@@ -47,14 +43,6 @@ class Calendar:
     password_env: str | None = None
     keyring: str | None = None           # keyring service name
 
-    # The names from before `location`, while callers move over; they will go.
-    @property
-    def ics_path(self) -> str:
-        return self.location
-
-    @property
-    def url(self) -> str:
-        return self.location
 
 
 @dataclass(frozen=True)

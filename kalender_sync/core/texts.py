@@ -6,45 +6,46 @@ sees it in Outlook has never seen the YAML it came from.
 from __future__ import annotations
 
 from datetime import date
+from types import MappingProxyType
 
 from .durations import Interval, format_length
 
-_MONTHS = {
+_MONTHS = MappingProxyType({
     "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
            "september", "oktober", "november", "december"),
     "en": ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December"),
-}
-_UNITS = {
-    "nl": {"days": ("dag", "dagen"), "weeks": ("week", "weken"), "months": ("maand", "maanden"),
-           "years": ("jaar", "jaar")},
-    "en": {"days": ("day", "days"), "weeks": ("week", "weeks"), "months": ("month", "months"),
-           "years": ("year", "years")},
-}
-_MEDIA = {
-    "nl": {"phone": "bellen", "video": "videobellen", "coffee": "koffie drinken", "lunch": "lunchen",
+})
+_UNITS = MappingProxyType({
+    "nl": MappingProxyType({"days": ("dag", "dagen"), "weeks": ("week", "weken"), "months": ("maand", "maanden"),
+           "years": ("jaar", "jaar")}),
+    "en": MappingProxyType({"days": ("day", "days"), "weeks": ("week", "weeks"), "months": ("month", "months"),
+           "years": ("year", "years")}),
+})
+_MEDIA = MappingProxyType({
+    "nl": MappingProxyType({"phone": "bellen", "video": "videobellen", "coffee": "koffie drinken", "lunch": "lunchen",
            "walk": "een wandeling", "visit": "langsgaan", "email": "mailen", "drinks": "een borrel",
-           "event": "samen naar een bijeenkomst"},
-    "en": {"phone": "a phone call", "video": "a video call", "coffee": "coffee", "lunch": "lunch",
+           "event": "samen naar een bijeenkomst"}),
+    "en": MappingProxyType({"phone": "a phone call", "video": "a video call", "coffee": "coffee", "lunch": "lunch",
            "walk": "a walk", "visit": "a visit", "email": "an e-mail", "drinks": "drinks",
            "event": "an event together", "bellen": "a phone call", "videobellen": "a video call",
-           "koffie": "coffee", "wandeling": "a walk", "bezoek": "a visit", "borrel": "drinks"},
-}
+           "koffie": "coffee", "wandeling": "a walk", "bezoek": "a visit", "borrel": "drinks"}),
+})
 
-FOOTER = {
+FOOTER = MappingProxyType({
     "nl": "Deze afspraak is gemaakt door kalender-sync uit de netwerkafspraken van je team. "
           "Wijzigingen die je zelf maakt blijven staan.",
     "en": "This event was made by kalender-sync from your team's networking agreements. "
           "Changes you make yourself are kept.",
-}
+})
 
 
-INVITATION_FOOTER = {
+INVITATION_FOOTER = MappingProxyType({
     "nl": "Deze uitnodiging is verstuurd door kalender-sync uit de netwerkafspraken van je team. "
           "Wijzigingen komen als nieuwe uitnodiging van de organisator.",
     "en": "This invitation was sent by kalender-sync from your team's networking agreements. "
           "Changes arrive as a new invitation from the organizer.",
-}
+})
 
 
 def for_invitation(description: str) -> str:

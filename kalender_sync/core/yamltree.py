@@ -8,9 +8,8 @@ boolean false, and `start: 14:00` stays "14:00" instead of the base-60 int 840.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import re
+from dataclasses import dataclass, field
 
 import yaml
 
@@ -23,8 +22,8 @@ _BOOL = "tag:yaml.org,2002:bool"
 _FLOAT = "tag:yaml.org,2002:float"
 _BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # YAML 1.1's implicit scalar types, as PyYAML's resolver knows them, in one pattern each:
-# PyYAML tries a list of regexes per scalar, which dominated loading a 10,000-person team.
-_IMPLICIT = [
+# PyYAML tries a list of regexes per scalar, which dominated loading a large team.
+_IMPLICIT = (
     ("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$")),
     ("tag:yaml.org,2002:bool", re.compile(r"^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")),
     ("tag:yaml.org,2002:int", re.compile(
@@ -36,13 +35,13 @@ _IMPLICIT = [
         r"^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
         r"(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$")),
     ("tag:yaml.org,2002:merge", re.compile(r"^<<$")),
-]
+)
 _QUICK_STR = re.compile(r"^[A-Za-z_][^:]*$")   # starts with a letter, no colon: never one of the above
 
 
 # A plain scalar whose YAML 1.1 type is worked out only when a reader asks (Scalar.is_int
-# etc.): libyaml calls the resolver once per scalar, and typing 900,000 scalars of a
-# 10,000-person team up front cost half a second for values that are read as text anyway.
+# etc.): libyaml calls the resolver once per scalar, and typing every scalar of a large team
+# up front is wasted on values that are read as text anyway.
 _PLAIN = "?plain"
 
 
@@ -56,17 +55,8 @@ def resolve_plain(value: str) -> str:
     return _STR
 
 
-class _Loader(_BASE_LOADER):
-    """libyaml's composer when PyYAML has it, with a one-pass resolver for plain scalars."""
-
-    def resolve(self, kind, value, implicit):
-        if kind is yaml.ScalarNode and implicit[0]:
-            return resolve_plain(value)
-        return super().resolve(kind, value, implicit)
-
-
 class _LazyLoader(_BASE_LOADER):
-    """As _Loader, but plain scalars are tagged _PLAIN and typed on demand."""
+    """libyaml's composer when PyYAML has it; plain scalars are tagged _PLAIN and typed on demand."""
 
     def resolve(self, kind, value, implicit):
         if kind is yaml.ScalarNode:
@@ -77,12 +67,12 @@ class _LazyLoader(_BASE_LOADER):
         return super().resolve(kind, value, implicit)
 
 
-_WORDS = {"yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
-          "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL"}
-_NULL_TEXTS = {"", "~", "null", "Null", "NULL"}
+_WORDS = frozenset({"yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
+          "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL"})
+_NULL_TEXTS = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOL_TEXTS = _WORDS - _NULL_TEXTS
 _LOADER = _LazyLoader
-_SAFE_SCALAR_TAGS = {_STR, _NULL, _INT, _BOOL, _FLOAT, "tag:yaml.org,2002:timestamp", _PLAIN}
+_SAFE_SCALAR_TAGS = frozenset({_STR, _NULL, _INT, _BOOL, _FLOAT, "tag:yaml.org,2002:timestamp", _PLAIN})
 
 
 @dataclass(slots=True)
@@ -118,10 +108,6 @@ class Scalar(Node):
         if self.tag == _PLAIN:
             return self.text in _BOOL_TEXTS
         return self.tag == _BOOL and not self.quoted
-
-    @property
-    def is_float(self) -> bool:
-        return self.resolved_tag == _FLOAT and not self.quoted
 
     def shown(self) -> object:
         """The value as the user wrote it, for '(got: …)'."""

@@ -30,7 +30,8 @@ from pathlib import Path
 
 import yaml
 
-from ..core.config import _MEDIA, load_team, slug
+from ..core.config import load_team, slug
+from ..core.schema import MEDIA, MEDIA_OFFERED
 from ..core.contactlog import fold
 from ..core.durations import Interval, parse_interval
 from ..core.model import ContactAgreement, Team
@@ -267,8 +268,8 @@ def parse_rows(team: Team, person: str, table: list[tuple[int, list[object]]], e
                 else:
                     values["last"] = last.isoformat()
         if medium := _cell_text(cell("medium")):
-            if medium.lower() not in _MEDIA:
-                errors.append(f"medium {medium!r}: use one of {', '.join(_MEDIA[:9])}")
+            if medium.lower() not in MEDIA:
+                errors.append(f"medium {medium!r}: use one of {', '.join(MEDIA_OFFERED)}")
             else:
                 values["medium"] = medium.lower()
         if question := _cell_text(cell("question")):
