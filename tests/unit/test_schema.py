@@ -57,6 +57,14 @@ KITCHEN_SINK = {
              "keyring": "kalender-sync", "invite": "[session, meeting]"},
     "feed": {"base_url": "https://agenda.example.nl", "listen": '"[::1]:9090"', "refresh": "1 day"},
 }
+
+# A kind added to the registry gets a calendar here without a test edit, so the tests below
+# read its key too.
+_SOMEWHERE = {"file": '"out/{person}.ics"', "url": '"https://dav.example.nl/{person}/"', "folder": '"out/{person}"'}
+for _kind in schema.CALENDAR_KINDS.values():
+    if not any(_kind.key in calendar for calendar in KITCHEN_SINK["calendars"].values()):
+        KITCHEN_SINK["calendars"][f"by-{_kind.key}"] = {_kind.key: _SOMEWHERE[_kind.value]}
+
 LOG_ENTRY = {"who": "maarten", "with": "Piet de Vries", "on": "2026-11-16", "next": "2027-02-08", "note": "koffie"}
 
 # Where in KITCHEN_SINK a mapping of each section is.
