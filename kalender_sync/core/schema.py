@@ -422,6 +422,7 @@ CALENDAR_KINDS = MappingProxyType({kind.key: kind for kind in (
     CalendarKind(key="caldav", target="kalender_sync.targets.caldav:CalDAVTarget", value="url",
                  label="a server URL", credentials=True,
                  help="Put each person's events in a calendar on a CalDAV server."),
+    CalendarKind("vdir", "kalender_sync.targets.vdir:VdirTarget", "folder", "a folder", False, "One .ics file per event in a folder of each person's own, as khal and vdirsyncer keep calendars (a vdir)."),
 )})
 
 
