@@ -9,9 +9,12 @@ years we need, and fall back to icalendar's output when it does not.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Timezone, TimezoneDaylight, TimezoneStandard, vRecur
+if TYPE_CHECKING:
+    from icalendar import Timezone
+
 
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -71,6 +74,8 @@ class VTimezones:
 
 
 def vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
+    # icalendar only when a zone is made: a run that writes nothing need not import it.
+    from icalendar import Timezone, TimezoneDaylight, TimezoneStandard, vRecur
     tz = ZoneInfo(tzid)
     changes = _transitions(tz, first_year, last_year)
     component = Timezone()
