@@ -45,7 +45,7 @@ from types import MappingProxyType
 from . import texts
 from .fingerprint import content_hash
 from .model import Team
-from .planning import Plan, PlannedEvent, uid_for
+from .planning import Plan, PlannedEvent, day_of, uid_for
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
@@ -173,7 +173,7 @@ class Mail:
 
     @property
     def day(self) -> date:
-        return self.start.date() if isinstance(self.start, datetime) else self.start
+        return day_of(self.start)
 
 
 @dataclass
@@ -226,10 +226,6 @@ def invitations(events: list[PlannedEvent], team: Team) -> list[Invitation]:
     return result
 
 
-def _local_day(value: datetime | date) -> date:
-    return value.date() if isinstance(value, datetime) else value
-
-
 def plan_mails(events: list[PlannedEvent], team: Team, stored: dict[str, Stored], today: date) -> MailPlan:
     """The mails to send now, given the planned events and what was sent before."""
     result = MailPlan()
@@ -252,7 +248,7 @@ def plan_mails(events: list[PlannedEvent], team: Team, stored: dict[str, Stored]
         if uid in planned:
             continue
         owed = [seen for seen in before.recipients.values() if seen.method == REQUEST]
-        live = [seen for seen in owed if _local_day(seen.start) >= today]
+        live = [seen for seen in owed if day_of(seen.start) >= today]
         if owed and not live:
             result.history += 1
         if not live:
@@ -290,7 +286,7 @@ def _mails_for(inv: Invitation, before: Stored | None, team: Team, today: date) 
                           event.location, inv.hash, addresses, ACTIVE))
     wanted = set(addresses)
     for address, seen in sorted(recipients.items()):
-        if address in wanted or seen.method != REQUEST or _local_day(seen.start) < today:
+        if address in wanted or seen.method != REQUEST or day_of(seen.start) < today:
             continue
         # Removed from the event (or their address changed): only they get a CANCEL.
         mails.append(_cancel(inv.uid, inv.group, inv.kind, sequence, seen, (seen.attendee,), REMOVED,

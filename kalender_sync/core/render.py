@@ -13,7 +13,7 @@ from icalendar import Alarm, Calendar, Event, vDuration
 
 from . import texts
 from .fingerprint import HASH, KIND, MARKER, content_hash, observed_hash  # noqa: F401 (re-exported)
-from .planning import PlannedEvent
+from .planning import PlannedEvent, day_of
 from .timezones import VTimezones
 
 PRODID = "-//kalender-sync//kalender-sync//NL"
@@ -58,8 +58,7 @@ def new_calendar(name: str | None = None, method: str | None = None) -> Calendar
 
 
 def _start(component) -> date:
-    start = component.decoded("dtstart")
-    return start.date() if isinstance(start, datetime) else start
+    return day_of(component.decoded("dtstart"))
 
 
 def _tzids(component) -> set[str]:

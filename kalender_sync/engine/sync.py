@@ -20,7 +20,7 @@ from ..core.diff import (CONFLICT, CREATE, DELETE, DONE, EDITED, GONE, KEEP, SKI
 from ..core.errors import TargetError
 from ..core.fingerprint import content_hash
 from ..core.model import Calendar, LoggedContact, Person, Team
-from ..core.planning import Plan, PlannedEvent, uid_for
+from ..core.planning import Plan, PlannedEvent, day_of, uid_for
 from ..storage.status import Record, StatusStore, stamp_text
 from ..targets.base import CalendarTarget, Capabilities, InvalidSyncToken, Item, Listing, PreconditionFailed, Refused, Version
 from .done import marked_done
@@ -130,8 +130,7 @@ def as_existing(record: Record) -> Existing:
 
 
 def _end_day(event: PlannedEvent) -> str:
-    end = event.end
-    return (end.date() if isinstance(end, datetime) else end).isoformat()
+    return day_of(event.end).isoformat()
 
 
 # -- one calendar -------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ..core.fingerprint import HASH, MARKER, observed_hash
+from ..core.planning import day_of
 from .base import Item
 
 
@@ -25,7 +26,7 @@ def end_day(vevent) -> date | None:
         value = vevent.decoded("dtend") if "dtend" in vevent else vevent.decoded("dtstart")
     except (KeyError, ValueError):
         return None
-    return value.date() if isinstance(value, datetime) else value
+    return day_of(value)
 
 
 def item_from_event(href: str, etag: str | None, vevent) -> Item:

@@ -19,13 +19,13 @@ from datetime import date, datetime, time, timezone
 from ..model import Team
 from .aftercare import plan_aftercare
 from .contacts import ContactStatus, contact_status, plan_contact_reminders
-from .events import UID_DOMAIN, UID_NAMESPACE, Plan, PlannedEvent, Skipped, uid_for
+from .events import UID_DOMAIN, UID_NAMESPACE, Plan, PlannedEvent, Skipped, day_of, uid_for
 from .meetings import plan_network_meetings
 from .sessions import plan_sessions, session_periods
 from .workcalendar import Busy, WorkCalendar
 
 __all__ = (
-    "plan", "PlannedEvent", "Plan", "Skipped", "uid_for", "UID_NAMESPACE", "UID_DOMAIN",
+    "plan", "PlannedEvent", "Plan", "Skipped", "day_of", "uid_for", "UID_NAMESPACE", "UID_DOMAIN",
     "contact_status", "ContactStatus", "WorkCalendar", "session_periods", "Busy",
 )
 

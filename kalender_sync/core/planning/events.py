@@ -25,6 +25,11 @@ UID_DOMAIN = "kalender-sync"
 _NAMESPACE_BYTES = UID_NAMESPACE.bytes
 
 
+def day_of(moment: datetime | date) -> date:
+    """The day of a start or end: a timed one's own (local) date, or the date of an all-day one."""
+    return moment.date() if isinstance(moment, datetime) else moment
+
+
 def uid_for(key: str) -> str:
     """The RFC 4122 name-based (SHA-1, version 5) UUID of `key`, as uuid.uuid5 gives it.
 
@@ -65,7 +70,7 @@ class PlannedEvent:
 
     @property
     def day(self) -> date:
-        return self.start.date() if isinstance(self.start, datetime) else self.start
+        return day_of(self.start)
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from .. import texts
 from ..model import Person, Team
-from .events import Plan, PlannedEvent
+from .events import Plan, PlannedEvent, day_of
 from .workcalendar import WorkCalendar
 
 
@@ -29,7 +29,7 @@ def plan_network_meetings(team: Team, work: WorkCalendar, result: Plan) -> None:
         everyone = (meeting.representative,) + meeting.colleagues
 
         def add(part: str, person: Person, start, end, kind: str, attendees=()) -> None:
-            if not result.today <= (start.date() if isinstance(start, datetime) else start) < result.until:
+            if not result.today <= day_of(start) < result.until:
                 return
             title, description = texts.meeting_texts(person.language, part, meeting.name, rep.name, day)
             result.events.append(PlannedEvent(
