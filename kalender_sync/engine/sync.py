@@ -161,6 +161,11 @@ class CalendarRun:
         self._view, self._listing = view, listing
         return view
 
+    def release(self) -> None:
+        """Done with this calendar: let go of what was read (a large team holds thousands)."""
+        self.target.close()
+        self._view = self._listing = None
+
     def _keep(self, store: list[Record], forget: list[str], token: str | None) -> None:
         if store:
             self.status.put(*store)
@@ -449,13 +454,18 @@ def sync_team(team: Team, plan: Plan, jobs: list[Job], status: StatusStore, stam
                 runs.append((job, None, str(exc)))
                 continue
             run = CalendarRun(job.person, target, status, plan.today, stamp)
-            try:
-                run.read(plan.for_person(job.person.id), persist=not dry_run)
-            except TargetError as exc:
-                runs.append((job, run, f"listing failed: {exc}"))
-                continue
+            # Read first only where people can edit: that is where contacts are marked done,
+            # and they must be in the log before anything is planned. The rest is read when its
+            # turn comes, so a large team's files are not all held at once.
+            if target.capabilities.others_can_edit:
+                try:
+                    run.read(plan.for_person(job.person.id), persist=not dry_run)
+                except TargetError as exc:
+                    runs.append((job, run, f"listing failed: {exc}"))
+                    continue
             runs.append((job, run, None))
-        completed = completed_contacts(team, [run._view for _, run, failure in runs if failure is None], plan.today)
+        completed = completed_contacts(team, [run._view for _, run, failure in runs
+                                              if failure is None and run._view is not None], plan.today)
         if completed:
             if record_contacts is not None and not dry_run:
                 record_contacts(completed)
@@ -472,6 +482,7 @@ def sync_team(team: Team, plan: Plan, jobs: list[Job], status: StatusStore, stam
             result.notes[:0] = [f"'{e.agreement}' marked done in the calendar: logged as a contact on {e.on}"
                                 for e in completed if e.owner == job.person.id]
             results.append(result)
+            run.release()
     finally:
         for _, run, _ in runs:
             if run is not None:

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import replace
+from datetime import timezone
 from pathlib import Path
 from typing import Sequence
 
 from ..core.errors import TargetError
-from ..core.planning import PlannedEvent
+from ..core.fingerprint import HASH, content_hash
+from ..core.planning import PlannedEvent, day_of
 from ..storage import atomic
 from .base import Capabilities, Item, Listed, Listing, PreconditionFailed, Version
 from .icsindex import FolderIndex, digest
@@ -24,7 +27,16 @@ from .ical import item_from_event
 
 
 def _etag(component) -> str:
-    return '"' + hashlib.sha256(component.to_ical()).hexdigest()[:32] + '"'
+    """A version tag for one VEVENT of the file. For ours: its UID, content hash, SEQUENCE and
+    DTSTAMP, which change with every write of ours (and nobody else writes these files), so
+    the event need not be serialised a second time just to be hashed. For someone else's
+    event: a hash of its text."""
+    if HASH in component:
+        parts = [component["uid"], component[HASH], component.get("sequence", 0), component.get("dtstamp")]
+        text = "\x1f".join(p.to_ical().decode() if hasattr(p, "to_ical") else str(p) for p in parts).encode()
+    else:
+        text = component.to_ical()
+    return '"' + hashlib.sha256(text).hexdigest()[:32] + '"'
 
 
 def parse_file(data: bytes, zones) -> tuple[dict[str, object], list]:
@@ -79,7 +91,7 @@ class IcsFileTarget:
         return str(self.path)
 
     def close(self) -> None:
-        pass
+        self._data, self._read, self._items, self._events, self._others, self._pending = None, False, None, None, [], {}
 
     # -- reading ---------------------------------------------------------------------
     def _bytes(self) -> bytes | None:
@@ -134,22 +146,27 @@ class IcsFileTarget:
         return uid
 
     # -- writing (collected, then written whole by flush) ------------------------------
-    def encode(self, event: PlannedEvent, version: Version):
+    def encode(self, event: PlannedEvent, version: Version) -> tuple[object, Item]:
+        """The VEVENT, and the Item it will read back as (known here without reading it back)."""
         from ..core.render import build_event
-        return build_event(event, version.stamp, version.sequence, self.lang)
+        component = build_event(event, version.stamp, version.sequence, self.lang)
+        written = content_hash(event)
+        return component, Item(event.uid, _etag(component), event.uid, event.key, written, written,
+                               version.sequence, version.stamp.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ"),
+                               day_of(event.end), event.title)
 
     def _check(self, href: str, etag: str | None) -> None:
         item = self._load().get(href)
         if item is None or (etag is not None and item.etag != etag):
             raise PreconditionFailed(f"{self.path}: {href} is not the version assumed")
 
-    def _put(self, href: str, component) -> str:
+    def _put(self, href: str, body: tuple[object, Item]) -> str:
+        component, item = body
         self._load()
         self._pending[href] = component
-        etag = _etag(component)
-        self._items[href] = item_from_event(href, etag, component)
+        self._items[href] = replace(item, href=href)
         self._changed = True
-        return etag
+        return item.etag
 
     def create(self, href: str, body) -> str | None:
         if href in self._load():
@@ -181,15 +198,16 @@ class IcsFileTarget:
         items = self._load()
         events = {}
         for href in items:
-            body = self._pending.get(href)
-            if body is None and self._events is not None:
-                body = self._events.get(href)
-            if body is None and unchanged is not None:
+            component = self._pending.get(href)
+            if component is None and self._events is not None:
+                component = self._events.get(href)
+            if component is None and unchanged is not None:
                 body = unchanged(href)
-            if body is None:
+                component = body[0] if body is not None else None
+            if component is None:
                 self._parse()
-                body = self._events[href]
-            events[href] = body
+                component = self._events[href]
+            events[href] = component
         data = compose(list(events.values()), self.zones, self.name, "PUBLISH", others=self._others)
         written = data != self._bytes()
         if written:
@@ -201,4 +219,7 @@ class IcsFileTarget:
         self._changed = False
         if self.index is not None:
             self.index.record(self.path.name, digest(data), list(items.values()) if not self._others else None)
+        # The components are written; a team of thousands need not keep them all until the
+        # run ends. Anything asked of this file from now on is read from what was written.
+        self._events, self._pending = None, {}
         return written
