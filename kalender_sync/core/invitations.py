@@ -46,6 +46,7 @@ from . import texts
 from .fingerprint import content_hash
 from .model import Team
 from .planning import Plan, PlannedEvent, day_of, uid_for
+from .planning.events import Dated
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
@@ -142,7 +143,7 @@ class Invitation:
 # -- what comes out -----------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Mail:
+class Mail(Dated):
     """One iMIP message to one recipient."""
 
     method: str                         # REQUEST | CANCEL
@@ -166,14 +167,6 @@ class Mail:
     @property
     def status(self) -> str:
         return "CANCELLED" if self.method == CANCEL else "CONFIRMED"
-
-    @property
-    def all_day(self) -> bool:
-        return not isinstance(self.start, datetime)
-
-    @property
-    def day(self) -> date:
-        return day_of(self.start)
 
 
 @dataclass

@@ -42,8 +42,22 @@ def uid_for(key: str) -> str:
     return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{variant}{h[17:20]}-{h[20:32]}@{UID_DOMAIN}"
 
 
+class Dated:
+    """What anything with a `start` (a planned event, an invitation) says about its day."""
+
+    start: datetime | date
+
+    @property
+    def all_day(self) -> bool:
+        return not isinstance(self.start, datetime)
+
+    @property
+    def day(self) -> date:
+        return day_of(self.start)
+
+
 @dataclass(frozen=True)
-class PlannedEvent:
+class PlannedEvent(Dated):
     """One event in one person's calendar."""
 
     key: str                    # identity: kind/what/occurrence/person — UID is derived from it
@@ -63,14 +77,6 @@ class PlannedEvent:
     def uid(self) -> str:
         # Cached: planning, diff, rendering and output all ask, and uuid5 is a SHA-1.
         return uid_for(self.key)
-
-    @property
-    def all_day(self) -> bool:
-        return not isinstance(self.start, datetime)
-
-    @property
-    def day(self) -> date:
-        return day_of(self.start)
 
 
 @dataclass(frozen=True)
