@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ..core.errors import KalenderSyncError
 from ..core.invitations import Mail, Seen, Stored
-from .status import open_db, open_read_only, transaction
+from .status import Database
 
 STATE_NAME = ".kalender-sync-invites.sqlite"
 SCHEMA_VERSION = 1
@@ -33,43 +32,28 @@ def _moment(text: str, tzid: str | None) -> datetime | date:
     return value.astimezone(ZoneInfo(tzid)) if tzid else value
 
 
-class InviteState:
+class InviteState(Database):
     """Per invitation UID: the organizer's version; per recipient: what they last got.
 
     SQLite, one short transaction per sent mail. Never holds a password.
     """
 
-    def __init__(self, path: Path, read_only: bool = False):
-        self.path = path
-        try:
-            if read_only:
-                self.db = open_read_only(path)
-                self.db.execute("SELECT 1 FROM invites LIMIT 1")
-            else:
-                self.db = open_db(path)
-                self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise InviteStateError(f"the invitation database {path} cannot be used ({exc}); without it "
-                                   "every invitation would be sent again, so fix or restore it") from None
+    tables = (
+        """CREATE TABLE IF NOT EXISTS invites (
+            uid TEXT PRIMARY KEY, grp TEXT NOT NULL, kind TEXT NOT NULL, hash TEXT NOT NULL,
+            sequence INTEGER NOT NULL, attendees TEXT NOT NULL, status TEXT NOT NULL, updated TEXT NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS recipients (
+            uid TEXT NOT NULL, address TEXT NOT NULL, email TEXT NOT NULL, person TEXT NOT NULL,
+            name TEXT NOT NULL, lang TEXT NOT NULL, method TEXT NOT NULL, sequence INTEGER NOT NULL,
+            hash TEXT NOT NULL, title TEXT NOT NULL, start TEXT NOT NULL, end_ TEXT NOT NULL, tzid TEXT,
+            location TEXT, sent TEXT NOT NULL, PRIMARY KEY (uid, address))""",
+    )
+    probe = "SELECT 1 FROM invites LIMIT 1"
+    schema_version = SCHEMA_VERSION
 
-    def _migrate(self) -> None:
-        with self.transaction():
-            self.db.execute("""CREATE TABLE IF NOT EXISTS invites (
-                uid TEXT PRIMARY KEY, grp TEXT NOT NULL, kind TEXT NOT NULL, hash TEXT NOT NULL,
-                sequence INTEGER NOT NULL, attendees TEXT NOT NULL, status TEXT NOT NULL, updated TEXT NOT NULL)""")
-            self.db.execute("""CREATE TABLE IF NOT EXISTS recipients (
-                uid TEXT NOT NULL, address TEXT NOT NULL, email TEXT NOT NULL, person TEXT NOT NULL,
-                name TEXT NOT NULL, lang TEXT NOT NULL, method TEXT NOT NULL, sequence INTEGER NOT NULL,
-                hash TEXT NOT NULL, title TEXT NOT NULL, start TEXT NOT NULL, end_ TEXT NOT NULL, tzid TEXT,
-                location TEXT, sent TEXT NOT NULL, PRIMARY KEY (uid, address))""")
-            self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-
-    def transaction(self):
-        return transaction(self.db)
-
-    def close(self) -> None:
-        self.db.close()
+    def unusable(self, exc: sqlite3.DatabaseError) -> KalenderSyncError:
+        return InviteStateError(f"the invitation database {self.path} cannot be used ({exc}); without it "
+                                "every invitation would be sent again, so fix or restore it")
 
     def load(self) -> dict[str, Stored]:
         seen: dict[str, dict[str, Seen]] = {}

@@ -108,33 +108,62 @@ def transaction(db: sqlite3.Connection):
     db.execute("COMMIT")
 
 
-class State:
-    def __init__(self, path: Path):
+class Database:
+    """One of our SQLite files: its tables made on first use, one short transaction per write.
+
+    A subclass names its `tables` (CREATE statements), the query that proves a file opened
+    read-only is one of its kind (`probe`), and what to say when the file cannot be used.
+    """
+
+    tables: tuple[str, ...] = ()
+    probe = ""
+    schema_version = SCHEMA_VERSION
+
+    def __init__(self, path: Path, read_only: bool = False):
         self.path = path
         try:
-            self.db = open_db(path)
-            self._migrate()
+            if read_only:
+                self.db = open_read_only(path)
+                self.db.execute(self.probe)
+            else:
+                self.db = open_db(path)
+                self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise StateError(f"the status database {path} cannot be used ({exc}); move it away: "
-                             "the next sync adopts the events it finds by UID") from None
+            raise self.unusable(exc) from None
+
+    def unusable(self, exc: sqlite3.DatabaseError) -> KalenderSyncError:
+        raise NotImplementedError
 
     def _migrate(self) -> None:
         with self.transaction():
-            self.db.execute("""CREATE TABLE IF NOT EXISTS events (
-                calendar TEXT NOT NULL, uid TEXT NOT NULL, href TEXT NOT NULL, etag TEXT,
-                hash TEXT NOT NULL, sequence INTEGER NOT NULL, stamp TEXT NOT NULL,
-                status TEXT NOT NULL, key TEXT, end_day TEXT, PRIMARY KEY (calendar, uid))""")
-            self.db.execute("CREATE INDEX IF NOT EXISTS events_href ON events (calendar, href)")
-            self.db.execute("""CREATE TABLE IF NOT EXISTS calendars (
-                calendar TEXT PRIMARY KEY, sync_token TEXT)""")
+            for statement in self.tables:
+                self.db.execute(statement)
             self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(self.schema_version),))
 
     def transaction(self):
         return transaction(self.db)
 
     def close(self) -> None:
         self.db.close()
+
+
+class State(Database):
+    """The status database: per calendar and event what the engine last knew, and sync tokens."""
+
+    tables = (
+        """CREATE TABLE IF NOT EXISTS events (
+            calendar TEXT NOT NULL, uid TEXT NOT NULL, href TEXT NOT NULL, etag TEXT,
+            hash TEXT NOT NULL, sequence INTEGER NOT NULL, stamp TEXT NOT NULL,
+            status TEXT NOT NULL, key TEXT, end_day TEXT, PRIMARY KEY (calendar, uid))""",
+        "CREATE INDEX IF NOT EXISTS events_href ON events (calendar, href)",
+        "CREATE TABLE IF NOT EXISTS calendars (calendar TEXT PRIMARY KEY, sync_token TEXT)",
+    )
+    probe = "SELECT 1 FROM events LIMIT 1"
+
+    def unusable(self, exc: sqlite3.DatabaseError) -> KalenderSyncError:
+        return StateError(f"the status database {self.path} cannot be used ({exc}); move it away: "
+                          "the next sync adopts the events it finds by UID")
 
     # -- events -------------------------------------------------------------
     def records(self, calendar: str) -> dict[str, Record]:
@@ -161,7 +190,6 @@ class State:
     def set_sync_token(self, calendar: str, token: str | None) -> None:
         with self.transaction():
             self.db.execute("INSERT OR REPLACE INTO calendars VALUES (?, ?)", (calendar, token))
-
 
     # -- small remembered facts (public holidays, see core.publicholidays) ----------------------
     def set_meta(self, key: str, value: str) -> None:
