@@ -61,19 +61,52 @@ def _start(component) -> date:
     return day_of(component.decoded("dtstart"))
 
 
-def _tzids(component) -> set[str]:
-    found = set()
-    for name in ("dtstart", "dtend"):
-        value = component.get(name)
-        tzid = value.params.get("TZID") if value is not None and hasattr(value, "params") else None
-        if tzid:
-            found.add(str(tzid))
-    return found
+# RFC 5545 §3.2.19: the properties that take a TZID.
+_ZONED = ("DTSTART", "DTEND", "DUE", "RECURRENCE-ID", "EXDATE", "RDATE")
+
+
+def _zoned_moments(component):
+    """(TZID, aware datetime) for every value with a TZID in `component` and its
+    subcomponents, and for each alarm with a relative trigger the instant it fires, under
+    the zone of what it is relative to. DTSTAMP and other UTC values need no zone."""
+    for sub in (component, *component.subcomponents):
+        for name in _ZONED:
+            value = sub.get(name)
+            if value is None:
+                continue
+            for item in value if isinstance(value, list) else (value,):
+                tzid = item.params.get("TZID")
+                if tzid:
+                    for moment in ([v.dt for v in item.dts] if hasattr(item, "dts") else (item.dt,)):
+                        if isinstance(moment, datetime) and moment.tzinfo is not None:
+                            yield str(tzid), moment
+        for alarm in sub.subcomponents:
+            trigger = alarm.get("trigger") if alarm.name == "VALARM" else None
+            if trigger is None or not isinstance(trigger.dt, timedelta):
+                continue
+            anchor = sub.get("dtend" if trigger.params.get("RELATED") == "END" else "dtstart")
+            if anchor is not None and anchor.params.get("TZID") and isinstance(anchor.dt, datetime) \
+                    and anchor.dt.tzinfo is not None:
+                yield str(anchor.params["TZID"]), anchor.dt + trigger.dt
+
+
+def add_timezones(calendar: Calendar, components, zones: VTimezones) -> None:
+    """A VTIMEZONE for every TZID the components use, each covering every instant they give
+    it (a client shows an instant before a zone's first observance an hour off)."""
+    spans: dict[str, list[datetime]] = {}
+    for component in components:
+        for tzid, moment in _zoned_moments(component):
+            span = spans.setdefault(tzid, [moment, moment])
+            span[0], span[1] = min(span[0], moment), max(span[1], moment)
+    for tzid in sorted(spans):
+        zone = zones.covering(tzid, *spans[tzid])
+        if zone is not None:
+            calendar.add_component(zone)
 
 
 def compose(events: list, zones: VTimezones | None = None, name: str | None = None,
             method: str | None = "PUBLISH", refresh: timedelta | None = None, others: list = ()) -> bytes:
-    """A whole calendar from VEVENT components: a VTIMEZONE for every TZID, then the events in
+    """A whole calendar from VEVENT components: a VTIMEZONE for every TZID (add_timezones), then the events in
     a fixed order (day, UID), then any other components (`others`: what someone else put in
     a file, such as a VTODO, or the VTIMEZONE of a zone the IANA database does not know)."""
     calendar = new_calendar(name, method)
@@ -83,13 +116,7 @@ def compose(events: list, zones: VTimezones | None = None, name: str | None = No
         # As an RFC 5545 duration (PT12H): a bare timedelta would be written as 12:00:00.
         calendar.add("x-published-ttl", vDuration(refresh))
     ordered = sorted(events, key=lambda c: (_start(c), str(c["uid"])))
-    zones = zones if zones is not None else VTimezones()
-    if ordered:
-        years = [_start(c).year for c in ordered]
-        for tzid in sorted(set().union(*(_tzids(c) for c in ordered))):
-            zone = zones.get(tzid, min(years), max(years))
-            if zone is not None:
-                calendar.add_component(zone)
+    add_timezones(calendar, [*ordered, *others], zones if zones is not None else VTimezones())
     for component in ordered:
         calendar.add_component(component)
     for component in others:

@@ -3,12 +3,13 @@
 Outlook mis-maps VTIMEZONEs that list every transition as RDATEs, while
 RRULE-style blocks (FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU) work everywhere
 (iCalcreator/iCalcreator#86). icalendar's `Timezone.from_tzinfo` writes RDATE
-lists, so we derive the yearly rule ourselves when the zone follows one over the
-years we need, and fall back to icalendar's output when it does not.
+lists (and misses changes, such as Casablanca's Ramadan break), so we derive the
+yearly rule ourselves when the zone follows one over the years we need; when it does
+not, each change of those years is an observance of its own (no RDATE either).
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -52,7 +53,8 @@ class VTimezones:
     a run, a feed server, a test — no module state."""
 
     def __init__(self):
-        self._made: dict[tuple[str, int, int], Timezone] = {}
+        self._made: dict[tuple, Timezone | None] = {}
+        self._changes: dict[tuple[str, int], list] = {}
 
     @staticmethod
     def knows(tzid: str) -> bool:
@@ -62,28 +64,61 @@ class VTimezones:
             return False
         return True
 
-    def get(self, tzid: str, first_year: int, last_year: int) -> Timezone | None:
-        """The zone for these years; None for a TZID the IANA database does not know."""
-        key = (tzid, first_year, last_year)
+    def _year_changes(self, tzid: str, tz: ZoneInfo, year: int) -> list:
+        key = (tzid, year)
+        if key not in self._changes:
+            self._changes[key] = _transitions(tz, year, year)
+        return self._changes[key]
+
+    def covering(self, tzid: str, earliest: datetime, latest: datetime) -> Timezone | None:
+        """The zone for every instant from `earliest` to `latest` (aware datetimes); None for a
+        TZID the IANA database does not know.
+
+        RFC 5545 leaves an instant before a VTIMEZONE's first observance undefined, and the
+        parsers part ways there: libical and dateutil take the first TZOFFSETFROM, Mozilla's
+        ical.js (Thunderbird) takes offset 0 — an hour late in an Amsterdam winter. So the
+        zone starts at the change in force at `earliest`: in that year when the year's first
+        change came before it, else in the year before."""
+        try:
+            tz = ZoneInfo(tzid)
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
+        first_utc, last_utc = earliest.astimezone(timezone.utc), latest.astimezone(timezone.utc)
+        first_year, last_year = first_utc.year, max(first_utc.year, last_utc.year)
+        changes = [c for year in range(first_year, last_year + 1) for c in self._year_changes(tzid, tz, year)]
+        if changes and changes[0][0] > first_utc and first_year > 1 and self._year_changes(tzid, tz, first_year - 1):
+            first_year -= 1
+            changes = self._year_changes(tzid, tz, first_year) + changes
+        # A zone whose first change in these years comes after `earliest` with none in the year
+        # before (a zone that starts daylight saving time): an observance from the start of
+        # the year stands for the offset until then.
+        lead = bool(changes) and changes[0][0] > first_utc
+        key = (tzid, first_year, last_year, lead)
         if key not in self._made:
             try:
-                self._made[key] = vtimezone(tzid, first_year, last_year)
-            except (ZoneInfoNotFoundError, ValueError):
+                self._made[key] = _vtimezone(tzid, tz, first_year, last_year, changes, lead)
+            except ValueError:
                 self._made[key] = None
         return self._made[key]
 
 
-def vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
+def vtimezone(tzid: str, earliest: datetime, latest: datetime) -> Timezone:
+    """A VTIMEZONE that covers every instant from `earliest` to `latest` (see VTimezones.covering)."""
+    zone = VTimezones().covering(tzid, earliest, latest)
+    if zone is None:
+        raise ZoneInfoNotFoundError(tzid)
+    return zone
+
+
+def _vtimezone(tzid: str, tz: ZoneInfo, first_year: int, last_year: int, changes: list, lead: bool) -> Timezone:
     # icalendar only when a zone is made: a run that writes nothing need not import it.
     from icalendar import Timezone, TimezoneDaylight, TimezoneStandard, vRecur
-    tz = ZoneInfo(tzid)
-    changes = _transitions(tz, first_year, last_year)
     component = Timezone()
     component.add("tzid", tzid)
     if not changes:
         probe = datetime(first_year, 7, 1, tzinfo=timezone.utc).astimezone(tz)
         standard = TimezoneStandard()
-        standard.add("dtstart", datetime(1970, 1, 1))
+        standard.add("dtstart", datetime(min(1970, first_year), 1, 1))
         standard.add("tzname", probe.tzname())
         standard.add("tzoffsetfrom", probe.utcoffset())
         standard.add("tzoffsetto", probe.utcoffset())
@@ -98,8 +133,28 @@ def vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
     for (is_dst, before, after, name, month, _), onsets in groups.items():
         week = _weekday_rule(onsets)
         if week is None or len(onsets) != years:
-            return Timezone.from_tzinfo(tz, tzid, date(first_year, 1, 1), date(last_year + 1, 1, 1))
+            rules = None
+            break
         rules.append((onsets[0], is_dst, before, after, name, month, week))
+    if lead:
+        instant, before = changes[0][0], changes[0][1]
+        start = datetime(min(1970, first_year), 1, 1)     # as for a zone without changes
+        probe = (instant - timedelta(seconds=1)).astimezone(tz)
+        sub = TimezoneDaylight() if probe.dst() else TimezoneStandard()
+        sub.add("dtstart", start)
+        sub.add("tzname", probe.tzname())
+        sub.add("tzoffsetfrom", before)
+        sub.add("tzoffsetto", before)
+        component.add_component(sub)
+    if rules is None:
+        for instant, before, after, name, is_dst in changes:
+            sub = TimezoneDaylight() if is_dst else TimezoneStandard()
+            sub.add("dtstart", (instant + before).replace(tzinfo=None))
+            sub.add("tzname", name)
+            sub.add("tzoffsetfrom", before)
+            sub.add("tzoffsetto", after)
+            component.add_component(sub)
+        return component
     for onset, is_dst, before, after, name, month, (ordinal, weekday) in sorted(rules):
         sub = TimezoneDaylight() if is_dst else TimezoneStandard()
         sub.add("dtstart", onset)

@@ -134,13 +134,15 @@ class FeedPublisher:
     def describe(self) -> str:
         return "feeds"
 
-    def publish(self, person: str, body: bytes) -> Rendered:
+    def publish(self, person: str, body: bytes, now: float | None = None) -> Rendered:
+        """`now`: the moment of the response that serves it (its Date), so Last-Modified is never later."""
         etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
         with self._lock:
             previous = self._published.get(person)
             if previous is not None and previous.etag == etag:
                 return previous
-            rendered = self._published[person] = Rendered(body, etag, int(self.wall_clock()))
+            moment = self.wall_clock() if now is None else now
+            rendered = self._published[person] = Rendered(body, etag, int(moment))
             return rendered
 
     def close(self) -> None:
@@ -245,16 +247,21 @@ class FeedApp:
         body = self.plans.feed(person)
         if body is None:
             return self._not_found()
-        rendered = self.published.publish(person, body)
+        # One clock reading, taken after the body was made, for both Date and a new
+        # Last-Modified: RFC 9110 §8.8.2.1 forbids a Last-Modified later than Date, and the
+        # WSGI server's own Date is stamped when the request came in, before the plan was made.
+        now = self.wall_clock()
+        rendered = self.published.publish(person, body, now)
         headers = [
+            ("Date", formatdate(now, usegmt=True)),
             ("ETag", rendered.etag),
-            ("Last-Modified", formatdate(rendered.modified, usegmt=True)),
+            ("Last-Modified", formatdate(min(rendered.modified, int(now)), usegmt=True)),
             ("Cache-Control", f"private, max-age={CACHE_SECONDS}"),
         ]
         inm = environ.get("HTTP_IF_NONE_MATCH")
         ims = environ.get("HTTP_IF_MODIFIED_SINCE")
         if (inm is not None and _etag_matches(inm, rendered.etag)) or (
-                inm is None and ims is not None and _not_modified_since(ims, rendered.modified, self.wall_clock())):
+                inm is None and ims is not None and _not_modified_since(ims, rendered.modified, now)):
             return "304 Not Modified", headers, b""
         name = person if _SAFE_NAME.fullmatch(person) else "feed"
         headers += [

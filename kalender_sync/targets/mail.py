@@ -30,7 +30,7 @@ from icalendar import Event
 from ..core.errors import TargetError, UsageError
 from ..core.invitations import CANCEL, Mail, body_text, message_id, subject
 from ..core.model import MailSettings
-from ..core.render import KIND, new_calendar
+from ..core.render import KIND, add_timezones, new_calendar
 from ..core.timezones import VTimezones
 from .base import Transient
 from .network import NETWORK_TIMEOUT
@@ -50,12 +50,8 @@ def _clean(text: str) -> str:
 
 def render_ics(mail: Mail, settings: MailSettings, stamp: datetime, zones: VTimezones | None = None) -> bytes:
     calendar = new_calendar(method=mail.method)
-    if not mail.all_day:
-        tzid = getattr(mail.start.tzinfo, "key", None)
-        zone = (zones or VTimezones()).get(tzid, mail.start.year, mail.end.year) if tzid else None
-        if zone is None:
-            raise TargetError(f"invitation {mail.uid}: the start time has no named time zone")
-        calendar.add_component(zone)
+    if not mail.all_day and not VTimezones.knows(getattr(mail.start.tzinfo, "key", None) or ""):
+        raise TargetError(f"invitation {mail.uid}: the start time has no named time zone")
     event = Event()
     event.add("uid", mail.uid)
     event.add("dtstamp", stamp.astimezone(timezone.utc))
@@ -79,6 +75,8 @@ def render_ics(mail: Mail, settings: MailSettings, stamp: datetime, zones: VTime
         event.add("attendee", f"mailto:{attendee.email}", parameters=params)
     event.add(INVITE_MARKER, mail.group)
     event.add(KIND, mail.kind)
+    # The same zones as every other calendar: covering the start and the end (render.add_timezones).
+    add_timezones(calendar, [event], zones if zones is not None else VTimezones())
     calendar.add_component(event)
     return calendar.to_ical()
 
