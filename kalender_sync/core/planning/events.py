@@ -5,8 +5,9 @@ occurrence, whose calendar), and its UID is derived from that key alone. So plan
 same thing again gives the same UID on every run: calendars update the event instead of
 getting a duplicate.
 
-What the rules cannot place (no working day for the team, no free preferred weekday)
-is listed in the plan as skipped, with the reason, instead of silently dropped.
+What the rules cannot place (no working day for the team, no free preferred weekday, a
+representative already at another meeting) is listed in the plan as skipped, with the
+reason (naming who or what is in the way), instead of silently dropped.
 """
 from __future__ import annotations
 

@@ -8,6 +8,10 @@
   time on a later day beats another time of day, up to a week later. Only then do other
   times count: the start of someone's working hours, or the end of something that keeps
   them busy. The search gives up after 400 days.
+- Who is taken when (the `Agenda`): people's own busy times, and every timed event
+  planned so far. Each kind of rule places its events against it and then adds them, in
+  the order of precedence (see the package's docstring), so a later kind moves around an
+  earlier one. All-day events take no time of day and are never in it.
 """
 from __future__ import annotations
 
@@ -19,8 +23,51 @@ _SEARCH_DAYS = 400
 _OFFSETS = tuple(timedelta(days=i) for i in range(_SEARCH_DAYS))
 _FIRST_WEEK = _OFFSETS[:7]
 
-# Per person id: the times that person is not free; sessions and contact reminders avoid them.
+# Per person id: the times that person is not free (from their own calendars); everything
+# but a network meeting's fixed time avoids them.
 Busy = dict[str, list[tuple[datetime, datetime]]]
+
+
+class Agenda:
+    """Who is taken when: the busy times given to the planner, and the timed events planned so far.
+
+    Every placement goes in, also those outside the plan's window [today, until): what
+    lands where must not depend on `today`, so a rule looks at the whole time around it.
+    """
+
+    def __init__(self, busy: Busy | None = None):
+        # Copied: the caller's busy times are theirs, planning adds to its own lists.
+        self._times: dict[str, list[tuple[datetime, datetime]]] = {
+            person: list(times) for person, times in (busy or {}).items()}
+        # What takes each time, for the reason of a skip; None: the person's own calendar.
+        self._what: dict[str, list[str | None]] = {
+            person: [None] * len(times) for person, times in self._times.items()}
+
+    def times(self, people: list[Person]) -> list[tuple[datetime, datetime]]:
+        """Every time at which one of `people` is taken."""
+        if len(people) == 1:
+            return self._times.get(people[0].id, [])
+        return [span for person in people for span in self._times.get(person.id, ())]
+
+    def add(self, people: list[Person], start: datetime, end: datetime, what: str) -> None:
+        for person in people:
+            self._times.setdefault(person.id, []).append((start, end))
+            self._what.setdefault(person.id, []).append(what)
+
+    def taken(self, people: list[Person], start: datetime, end: datetime) -> list[str]:
+        """Who of `people` is taken somewhere in [start, end), and by what, as plain English."""
+        found = []
+        for person in people:
+            for (b_start, b_end), what in zip(self._times.get(person.id, ()), self._what.get(person.id, ())):
+                if b_start < end and start < b_end:
+                    found.append(f"{person.name} has {what}" if what
+                                 else f"{person.name} is busy in their own calendar")
+                    break
+        return found
+
+    def busy(self) -> Busy:
+        """Everything taken so far, in the form the contact reminders take their busy times in."""
+        return {person: list(times) for person, times in self._times.items()}
 
 
 class WorkCalendar:
