@@ -1,8 +1,9 @@
 """The team report (`kalender-sync report`): are the networking habits kept?
 
-A pure function of (team with its contact log, today, period, target); the renderers turn
-it into a terminal table, CSV, JSON or a standalone HTML page with an inline SVG chart.
-The same input gives byte-identical output (no clock is read here).
+A pure function of (team with its contact log, today, period, target, language); the renderers
+turn it into a terminal table, CSV, JSON or a standalone HTML page with an inline SVG chart, in
+the report's language (the team's `language`, or `--language`).  The same input gives
+byte-identical output (no clock is read here).
 
 Definitions (per person, and summed for the team):
 
@@ -11,7 +12,11 @@ agreements
 done
     Contacts that happened in the period [from, to] (both inclusive): every line of the
     contact log, and the config's `last` date of an agreement (a contact recorded by hand),
-    counted once per agreement and date.
+    counted once per agreement and date.  A second conversation with the same person counts
+    again, so `done` can reach the target while agreements are overdue.
+contacted
+    Agreements with at least one contact (as under done) in the period: distinct contacts,
+    each agreement once however often it was kept.
 target
     The team's yearly target: `--target N`, or by default the number of agreements (one
     conversation per agreement per year: "10 people x 7 contacts = 70 a year").  It is
@@ -24,20 +29,28 @@ overdue
 open
     Agreements that never had a contact (no `last`, `next` or log line); they are
     reminded on a fixed two-weekly grid and are not counted as overdue.
+on schedule
+    As of `today`: agreements that are neither overdue nor open.
+planned span
+    The part of the period that the plan covers: from max(from, today) to min(to, the last
+    day before the horizon).  None when the period lies wholly in the past or beyond the
+    horizon.  Reminders and hours count the same span.
 reminders
-    Contact reminders in the calendar now: the `contact` events of `plan(team, today)`,
-    which covers [today, today + horizon).
+    Contact reminders planned in the planned span: the `contact` events of `plan(team, today)`
+    that start on a day in it.
 hours
-    Networking time still planned in the period: the summed length of the timed events of
+    Networking time planned in the planned span: the summed length of the timed events of
     kinds contact, session, aftercare and meeting in `plan(team, today)` that start on a day
-    in [from, to].  The plan starts today and ends at the horizon, so a period in the past
-    has 0 hours.  Group events count once for every person in them (person-hours).
+    in it.  Group events count once for every person in them (person-hours).
 contacts per month (chart)
     done: as above, per month.  planned: the contacts the agreements call for, per month of
     their due date.  Every contact record (the config's `last`/`next`, every log line) plans
     exactly one next contact: its agreed `next`, or its date plus the interval.  After the
     current due date the agreement keeps planning one contact per interval (dates from today
-    on, as if each were kept on time).  Open agreements plan nothing.
+    on, as if each were kept on time).  Open agreements plan nothing.  Months before the
+    month of `today` are past and have no planned figure (None): the config keeps only an
+    agreement's latest contact, so what was due in them is not known, and a count of the due
+    dates that happen to be known would read as "nothing was planned".
 """
 from __future__ import annotations
 
@@ -49,15 +62,21 @@ import math
 from calendar import isleap
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from types import MappingProxyType
 
 from ..core.durations import add_months
 from ..core.errors import UsageError
 from ..core.model import ContactAgreement, Team
 from ..core.planning import contact_status, plan as make_plan
+from ..core.schema import LANGUAGES
 
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 NETWORKING_KINDS = ("contact", "session", "aftercare", "meeting")
 FORMATS = ("table", "csv", "json", "html")
+# excel-nl: what Excel with Dutch regional settings opens as columns (it splits on the list
+# separator ";", reads "3,5" as a number and needs the BOM to take the file as UTF-8);
+# comma: RFC 4180 with a decimal point, for scripts and English-language spreadsheets.
+CSV_DIALECTS = ("excel-nl", "comma")
+DEFAULT_CSV_DIALECT = MappingProxyType({"nl": "excel-nl", "en": "comma"})
 
 
 @dataclass(frozen=True)
@@ -74,6 +93,7 @@ class PersonFigures:
     name: str
     agreements: int = 0
     done: int = 0
+    contacted: int = 0
     target: float = 0.0
     overdue: list[Overdue] = field(default_factory=list)
     open: list[str] = field(default_factory=list)
@@ -84,12 +104,20 @@ class PersonFigures:
     def hours(self) -> float:
         return round(self.minutes / 60, 2)
 
+    @property
+    def on_schedule(self) -> int:
+        return self.agreements - len(self.overdue) - len(self.open)
+
 
 @dataclass(frozen=True)
 class Month:
     month: str            # YYYY-MM
-    planned: int
+    planned: int | None   # None for a past month: what was due then is not known
     done: int
+
+    @property
+    def past(self) -> bool:
+        return self.planned is None
 
 
 @dataclass
@@ -99,11 +127,13 @@ class Report:
     start: date
     end: date               # inclusive
     horizon_until: date     # exclusive end of the plan
+    planned_span: tuple[date, date] | None   # both inclusive; see the module docstring
     yearly_target: float
     target_source: str      # "agreements" | "option"
     period_target: float
     people: list[PersonFigures]
     months: list[Month]
+    language: str = "en"
 
     @property
     def total(self) -> PersonFigures:
@@ -111,6 +141,7 @@ class Report:
         for p in self.people:
             total.agreements += p.agreements
             total.done += p.done
+            total.contacted += p.contacted
             total.overdue += p.overdue
             total.open += p.open
             total.reminders += p.reminders
@@ -121,6 +152,11 @@ class Report:
     @property
     def percent(self) -> float | None:
         return round(100 * self.total.done / self.period_target, 1) if self.period_target else None
+
+    @property
+    def contacted_percent(self) -> float | None:
+        total = self.total
+        return round(100 * total.contacted / total.agreements, 1) if total.agreements else None
 
 
 def default_period(today: date) -> tuple[date, date]:
@@ -185,15 +221,21 @@ def report_period(today: date, start: date | None, end: date | None) -> tuple[da
 
 
 def build_report(team: Team, today: date, start: date | None = None, end: date | None = None,
-                 target: float | None = None) -> Report:
+                 target: float | None = None, language: str | None = None) -> Report:
     start, end = report_period(today, start, end)
     if end < start:
         raise UsageError(f"the period ends ({end}) before it starts ({start})")
+    language = language or team.language
+    if language not in LANGUAGES:
+        raise UsageError(f"the report's language must be one of {', '.join(LANGUAGES)} (got: {language})")
     fraction = year_fraction(start, end)
     total_agreements = len(team.contacts)
     yearly = float(target) if target is not None else float(total_agreements)
     plan = make_plan(team, today)
+    first, last = max(start, today), min(end, plan.until - timedelta(days=1))
+    span = (first, last) if first <= last else None
     months = _month_keys(start, end)
+    this_month = f"{today:%Y-%m}"
     planned_per_month = dict.fromkeys(months, 0)
     done_per_month = dict.fromkeys(months, 0)
     people: list[PersonFigures] = []
@@ -204,15 +246,16 @@ def build_report(team: Team, today: date, start: date | None = None, end: date |
         share = len(own) / total_agreements if total_agreements else 0.0
         figures.target = yearly * share * fraction
         for agreement in own:
-            for day in _done_dates(team, agreement):
-                if start <= day <= end:
-                    figures.done += 1
-                    done_per_month[f"{day:%Y-%m}"] += 1
+            done = [day for day in _done_dates(team, agreement) if start <= day <= end]
+            figures.done += len(done)
+            figures.contacted += bool(done)
+            for day in done:
+                done_per_month[f"{day:%Y-%m}"] += 1
             for day in _planned_dates(team, agreement, today, end):
                 if start <= day <= end:
                     planned_per_month[f"{day:%Y-%m}"] += 1
             status = contact_status(team, agreement)
-            if status.last is None and not status.explicit:
+            if status.never_contacted:
                 figures.open.append(agreement.contact)
             elif status.due < today:
                 figures.overdue.append(Overdue(person.id, agreement.contact, status.due,
@@ -220,15 +263,20 @@ def build_report(team: Team, today: date, start: date | None = None, end: date |
         figures.overdue.sort(key=lambda o: (-o.days, o.contact))
         figures.open.sort()
         for event in plan.for_person(person.id):
+            if span is None or not span[0] <= event.day <= span[1]:
+                continue
             if event.kind == "contact":
                 figures.reminders += 1
-            if event.kind in NETWORKING_KINDS and not event.all_day and start <= event.day <= end:
+            if event.kind in NETWORKING_KINDS and not event.all_day:
                 figures.minutes += int((event.end - event.start).total_seconds() // 60)
         people.append(figures)
     return Report(team=team.name, today=today, start=start, end=end, horizon_until=plan.until,
-                  yearly_target=yearly, target_source="option" if target is not None else "agreements",
+                  planned_span=span, yearly_target=yearly,
+                  target_source="option" if target is not None else "agreements",
                   period_target=yearly * fraction, people=people,
-                  months=[Month(m, planned_per_month[m], done_per_month[m]) for m in months])
+                  months=[Month(m, None if m < this_month else planned_per_month[m], done_per_month[m])
+                          for m in months],
+                  language=language)
 
 
 def _month_keys(start: date, end: date) -> list[str]:
@@ -240,34 +288,165 @@ def _month_keys(start: date, end: date) -> list[str]:
     return keys
 
 
+# -- texts -------------------------------------------------------------------------------
+
+_TEXTS = MappingProxyType({
+    "en": MappingProxyType({
+        "title": "Networking report {team}, {start} – {end}",
+        "span": "reminders and hours planned {first} – {last}",
+        "no_span": "reminders and hours: nothing planned in the period, the plan covers {first} – {last}",
+        "today": "today {today}",
+        "as_of": "As of {today}",
+        "person": "person", "agreements": "agreements", "done": "done", "contacted": "contacted",
+        "target": "target", "overdue": "overdue", "open": "open", "on_schedule": "on schedule",
+        "reminders": "reminders", "hours": "hours", "team": "team", "team_total": "Team total",
+        "target_source": MappingProxyType({"agreements": "the number of agreements", "option": "--target"}),
+        "target_text": "yearly target {yearly} ({source}), {period} for {start} – {end}",
+        "team_line": "Team: {done} contacts done of {target}{percent}; {target_text}",
+        "agreements_line": ("Agreements: {contacted} of {agreements}{percent} had a contact in the period, "
+                            "each person counted once; {on_schedule} of {agreements} on schedule today "
+                            "({overdue} overdue, {open} never contacted)"),
+        "overdue_on": "Overdue on {today}",
+        "overdue_row": "due {due}  {days:>4} days",
+        "never": "Never contacted (open)",
+        "per_month": "Contacts per month", "planned": "planned", "past": "past",
+        "past_note": "past: only what was done; what was due in an earlier month is not known",
+        "contact": "contact", "due": "due", "days_overdue": "days overdue", "nothing_overdue": "Nothing is overdue.",
+        "month": "month", "per_person": "Per person",
+        "chart": "Contacts per month: planned versus done",
+        "legend_planned": "planned (due)", "legend_done": "done", "legend_past": "past: done only",
+        "months": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+        "card_done": "contacts done / target", "of_target": "{percent} of target",
+        "card_contacted": "agreements with a contact in the period",
+        "card_on_schedule": "agreements on schedule today",
+        "card_overdue": "overdue today",
+        "card_reminders": "reminders planned in {span}",
+        "card_hours": "hours of networking planned in {span}",
+        "card_no_span": "the period (nothing planned in it)",
+        "span_short": "{first} – {last}",
+        "caption": ("Planned: the contacts the agreements call for in that month (due dates). Done: contacts "
+                    "logged (or recorded as <code>last</code> in the config). Past months show only what was "
+                    "done: what was due in them is not known (the config keeps only the latest contact)."),
+        "note": ("Done counts every contact, also a second one with the same person; contacted counts each "
+                 "agreement once. Reminders and hours: contact reminders and networking events (contact "
+                 "reminders, sessions, aftercare, meetings; person-hours) planned in {span}. "
+                 "On schedule: neither overdue nor open. Open: agreements without any contact yet."),
+    }),
+    "nl": MappingProxyType({
+        "title": "Netwerkrapport {team}, {start} – {end}",
+        "span": "herinneringen en uren gepland {first} – {last}",
+        "no_span": "herinneringen en uren: niets gepland in de periode, de planning loopt {first} – {last}",
+        "today": "vandaag {today}",
+        "as_of": "Stand van {today}",
+        "person": "persoon", "agreements": "afspraken", "done": "gedaan", "contacted": "gesproken",
+        "target": "doel", "overdue": "te laat", "open": "open", "on_schedule": "op schema",
+        "reminders": "herinneringen", "hours": "uren", "team": "team", "team_total": "Team totaal",
+        "target_source": MappingProxyType({"agreements": "het aantal afspraken", "option": "--target"}),
+        "target_text": "jaardoel {yearly} ({source}), {period} voor {start} – {end}",
+        "team_line": "Team: {done} contacten gedaan van {target}{percent}; {target_text}",
+        "agreements_line": ("Afspraken: {contacted} van {agreements}{percent} hadden contact in de periode, "
+                            "elke persoon één keer geteld; {on_schedule} van {agreements} op schema vandaag "
+                            "({overdue} te laat, {open} nog nooit gesproken)"),
+        "overdue_on": "Te laat op {today}",
+        "overdue_row": "gepland {due}  {days:>4} dagen",
+        "never": "Nog nooit gesproken (open)",
+        "per_month": "Contacten per maand", "planned": "gepland", "past": "voorbij",
+        "past_note": "voorbij: alleen wat gedaan is; wat in een eerdere maand gepland stond, is niet bekend",
+        "contact": "contact", "due": "gepland op", "days_overdue": "dagen te laat",
+        "nothing_overdue": "Niets is te laat.",
+        "month": "maand", "per_person": "Per persoon",
+        "chart": "Contacten per maand: gepland tegenover gedaan",
+        "legend_planned": "gepland", "legend_done": "gedaan", "legend_past": "voorbij: alleen gedaan",
+        "months": ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"),
+        "card_done": "contacten gedaan / doel", "of_target": "{percent} van het doel",
+        "card_contacted": "afspraken met contact in de periode",
+        "card_on_schedule": "afspraken op schema vandaag",
+        "card_overdue": "te laat vandaag",
+        "card_reminders": "herinneringen gepland {span}",
+        "card_hours": "uren netwerken gepland {span}",
+        "card_no_span": "in de periode (er is niets gepland)",
+        "span_short": "{first} – {last}",
+        "caption": ("Gepland: de contacten die de afspraken in die maand vragen (de datum waarop ze aan de beurt "
+                    "zijn). Gedaan: vastgelegde contacten (of <code>last</code> in de config). Voorbije maanden "
+                    "tonen alleen wat gedaan is: wat toen aan de beurt was, is niet bekend (de config bewaart "
+                    "alleen het laatste contact)."),
+        "note": ("Gedaan telt elk contact, ook een tweede met dezelfde persoon; gesproken telt elke afspraak één "
+                 "keer. Herinneringen en uren: contactherinneringen en netwerkmomenten (herinneringen, sessies, "
+                 "nazorg, bijeenkomsten; persoonsuren) gepland {span}. Op schema: niet te laat en niet open. "
+                 "Open: afspraken zonder enig contact."),
+    }),
+})
+
+
+def _t(report: Report) -> MappingProxyType:
+    return _TEXTS[report.language]
+
+
 # -- rendering ---------------------------------------------------------------------------
 
-def _num(value: float) -> str:
+def _decimal(text: str, lang: str) -> str:
+    return text.replace(".", ",") if lang == "nl" else text
+
+
+def _num(value: float, lang: str = "en") -> str:
     """1 decimal, without a useless '.0' on whole numbers in text output."""
     text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
+    return _decimal(text[:-2] if text.endswith(".0") else text, lang)
 
 
-def _hours(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".") if value else "0"
+def _hours(value: float, lang: str = "en") -> str:
+    return _decimal(f"{value:.2f}".rstrip("0").rstrip("."), lang) if value else "0"
+
+
+def _percent(value: float | None, lang: str) -> str:
+    return f"{_num(value, lang)}%" if value is not None else "–"
 
 
 def _target_text(report: Report) -> str:
-    source = "the number of agreements" if report.target_source == "agreements" else "--target"
-    return (f"yearly target {_num(report.yearly_target)} ({source}), "
-            f"{_num(report.period_target)} for {report.start} – {report.end}")
+    t, lang = _t(report), report.language
+    return t["target_text"].format(yearly=_num(report.yearly_target, lang),
+                                   source=t["target_source"][report.target_source],
+                                   period=_num(report.period_target, lang), start=report.start, end=report.end)
+
+
+def _span_text(report: Report) -> str:
+    t = _t(report)
+    if report.planned_span is None:
+        return t["no_span"].format(first=report.today, last=report.horizon_until - timedelta(days=1))
+    first, last = report.planned_span
+    return t["span"].format(first=first, last=last)
+
+
+def _summary_lines(report: Report) -> tuple[str, str]:
+    t, lang, total = _t(report), report.language, report.total
+    percent = f" ({_percent(report.percent, lang)})" if report.percent is not None else ""
+    team_line = t["team_line"].format(done=total.done, target=_num(report.period_target, lang), percent=percent,
+                                      target_text=_target_text(report))
+    contacted = report.contacted_percent
+    agreements_line = t["agreements_line"].format(
+        contacted=total.contacted, agreements=total.agreements,
+        percent=f" ({_percent(contacted, lang)})" if contacted is not None else "",
+        on_schedule=total.on_schedule, overdue=len(total.overdue), open=len(total.open))
+    return team_line, agreements_line
+
+
+_COLUMNS = ("agreements", "done", "contacted", "target", "overdue", "open", "reminders", "hours")
+
+
+def _cells(p: PersonFigures, lang: str) -> tuple[str, ...]:
+    return (str(p.agreements), str(p.done), str(p.contacted), _num(p.target, lang), str(len(p.overdue)),
+            str(len(p.open)), str(p.reminders), _hours(p.hours, lang))
 
 
 def render_table(report: Report) -> str:
+    t, lang = _t(report), report.language
     out = io.StringIO()
     total = report.total
-    out.write(f"Networking report {report.team}, {report.start} – {report.end} "
-              f"(today {report.today}; reminders planned until {report.horizon_until})\n\n")
-    headers = ("person", "agreements", "done", "target", "overdue", "open", "reminders", "hours")
-    rows = [(f"{p.name} ({p.id})", str(p.agreements), str(p.done), _num(p.target), str(len(p.overdue)),
-             str(len(p.open)), str(p.reminders), _hours(p.hours)) for p in report.people]
-    rows.append(("team", str(total.agreements), str(total.done), _num(total.target), str(len(total.overdue)),
-                 str(len(total.open)), str(total.reminders), _hours(total.hours)))
+    out.write(t["title"].format(team=report.team, start=report.start, end=report.end)
+              + f" ({t['today'].format(today=report.today)}; {_span_text(report)})\n\n")
+    headers = (t["person"],) + tuple(t[c] for c in _COLUMNS)
+    rows = [(f"{p.name} ({p.id})",) + _cells(p, lang) for p in report.people]
+    rows.append((t["team"],) + _cells(total, lang))
     widths = [max(len(r[i]) for r in rows + [headers]) for i in range(len(headers))]
 
     def line(cells) -> str:
@@ -278,57 +457,84 @@ def render_table(report: Report) -> str:
         out.write(line(row) + "\n")
     out.write("  ".join("-" * w for w in widths) + "\n")
     out.write(line(rows[-1]) + "\n\n")
-    percent = f" ({_num(report.percent)}%)" if report.percent is not None else ""
-    out.write(f"Team: {total.done} contacts done of {_num(report.period_target)}{percent}; "
-              f"{_target_text(report)}\n")
+    for summary in _summary_lines(report):
+        out.write(summary + "\n")
     if total.overdue:
-        out.write(f"\nOverdue on {report.today}:\n")
+        out.write(f"\n{t['overdue_on'].format(today=report.today)}:\n")
         name_width = max(len(o.contact) for o in total.overdue)
         for o in total.overdue:
-            out.write(f"  {o.person:<12} {o.contact:<{name_width}}  due {o.due}  {o.days:>4} days\n")
+            out.write(f"  {o.person:<12} {o.contact:<{name_width}}  {t['overdue_row'].format(due=o.due, days=o.days)}\n")
     if total.open:
-        out.write("\nNever contacted (open): " + ", ".join(
+        out.write(f"\n{t['never']}: " + ", ".join(
             f"{p.id}: {name}" for p in report.people for name in p.open) + "\n")
-    out.write("\nContacts per month   planned  done\n")
+    heading, planned_word, done_word = t["per_month"], t["planned"], t["done"]
+    planned_width = max(len(planned_word), len(t["past"]), 4)
+    done_width = max(len(done_word), 4)
+    out.write(f"\n{heading}  {planned_word:>{planned_width}}  {done_word:>{done_width}}\n")
     for month in report.months:
-        out.write(f"  {month.month}           {month.planned:>7}  {month.done:>4}\n")
+        planned = t["past"] if month.past else str(month.planned)
+        out.write(f"  {month.month:<{len(heading) - 2}}  {planned:>{planned_width}}  {month.done:>{done_width}}\n")
+    if any(m.past for m in report.months):
+        out.write(f"  ({t['past_note']})\n")
     return out.getvalue()
 
 
-CSV_COLUMNS = ("person", "name", "agreements", "done", "target", "overdue", "overdue_days", "open",
-               "reminders", "hours")
+CSV_COLUMNS = ("person", "name", "agreements", "done", "contacted", "target", "overdue", "overdue_days", "open",
+               "on_schedule", "reminders", "hours")
+_CSV_HEADERS = MappingProxyType({
+    "en": CSV_COLUMNS,
+    "nl": ("persoon", "naam", "afspraken", "gedaan", "gesproken", "doel", "te laat", "dagen te laat", "open",
+           "op schema", "herinneringen", "uren"),
+})
 
 
-def render_csv(report: Report) -> str:
+def render_csv(report: Report, dialect: str | None = None) -> str:
+    """The per-person figures, one row each and one for the team, headed in the report's language.
+
+    `dialect` (see CSV_DIALECTS) defaults to the one the language's spreadsheets expect."""
+    dialect = dialect or DEFAULT_CSV_DIALECT[report.language]
+    if dialect not in CSV_DIALECTS:
+        raise UsageError(f"the CSV dialect must be one of {', '.join(CSV_DIALECTS)} (got: {dialect})")
+    dutch_excel = dialect == "excel-nl"
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    if dutch_excel:
+        out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";" if dutch_excel else ",", lineterminator="\n")
+    writer.writerow(_CSV_HEADERS[report.language])
+
+    def number(value: float) -> str:
+        text = f"{value:.2f}"
+        return text.replace(".", ",") if dutch_excel else text
+
     for p in report.people + [report.total]:
-        writer.writerow([p.id, p.name, p.agreements, p.done, f"{p.target:.2f}", len(p.overdue),
+        writer.writerow([p.id, p.name, p.agreements, p.done, p.contacted, number(p.target), len(p.overdue),
                          "; ".join(f"{o.contact}: {o.days}" for o in p.overdue), len(p.open),
-                         p.reminders, f"{p.hours:.2f}"])
+                         p.on_schedule, p.reminders, number(p.hours)])
     return out.getvalue()
 
 
 def _person_json(p: PersonFigures) -> dict:
-    return {"id": p.id, "name": p.name, "agreements": p.agreements, "done": p.done,
+    return {"id": p.id, "name": p.name, "agreements": p.agreements, "done": p.done, "contacted": p.contacted,
             "target": round(p.target, 2),
             "overdue": {"count": len(p.overdue),
                         "contacts": [{"person": o.person, "contact": o.contact, "due": o.due.isoformat(),
                                       "days": o.days} for o in p.overdue]},
-            "open": p.open, "reminders": p.reminders, "hours": p.hours}
+            "open": p.open, "on_schedule": p.on_schedule, "reminders": p.reminders, "hours": p.hours}
 
 
 def to_json(report: Report) -> dict:
+    span = report.planned_span
     return {
-        "team": report.team, "today": report.today.isoformat(),
+        "team": report.team, "today": report.today.isoformat(), "language": report.language,
         "period": {"from": report.start.isoformat(), "to": report.end.isoformat()},
         "horizon_until": report.horizon_until.isoformat(),
+        "planned_span": {"from": span[0].isoformat(), "to": span[1].isoformat()} if span else None,
         "target": {"yearly": report.yearly_target, "source": report.target_source,
                    "period": round(report.period_target, 2), "percent_done": report.percent},
+        "contacted_percent": report.contacted_percent,
         "people": [_person_json(p) for p in report.people],
         "team_total": _person_json(report.total),
-        "months": [{"month": m.month, "planned": m.planned, "done": m.done} for m in report.months],
+        "months": [{"month": m.month, "past": m.past, "planned": m.planned, "done": m.done} for m in report.months],
     }
 
 
@@ -340,7 +546,7 @@ def render_json(report: Report) -> str:
 
 _CSS = """
 :root { --ink: #1f2933; --muted: #616e7c; --line: #d9e2ec; --planned: #9fb3c8; --done: #2f855a;
-        --late: #c53030; --bg: #f7f9fb; }
+        --late: #c53030; --bg: #f7f9fb; --past: #e6ebf1; }
 * { box-sizing: border-box; }
 body { margin: 0; padding: 32px 40px; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto,
        "Helvetica Neue", Arial, sans-serif; color: var(--ink); background: var(--bg); }
@@ -348,7 +554,8 @@ h1 { font-size: 24px; margin: 0 0 4px; }
 h2 { font-size: 17px; margin: 28px 0 10px; }
 .sub { color: var(--muted); margin: 0 0 20px; }
 .cards { display: flex; gap: 16px; flex-wrap: wrap; }
-.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 14px 18px; min-width: 170px; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 14px 18px; min-width: 170px;
+        max-width: 230px; }
 .card .big { font-size: 28px; font-weight: 650; }
 .card .label { color: var(--muted); font-size: 13px; }
 .progress { height: 8px; background: var(--line); border-radius: 4px; margin-top: 8px; overflow: hidden; }
@@ -364,6 +571,9 @@ figcaption { color: var(--muted); font-size: 13px; margin-top: 6px; }
 svg text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; fill: var(--muted); }
 svg .planned { fill: var(--planned); }
 svg .done { fill: var(--done); }
+svg .past { fill: var(--past); }
+svg .past-label { font-style: italic; }
+td.past { color: var(--muted); font-style: italic; }
 svg .grid { stroke: var(--line); stroke-width: 1; }
 svg .axis { stroke: var(--muted); stroke-width: 1; }
 .note { color: var(--muted); font-size: 13px; max-width: 900px; }
@@ -380,10 +590,12 @@ def _nice_max(value: int) -> tuple[int, int]:
     return step * math.ceil(value / step), step
 
 
-def render_svg(months: list[Month], width: int = 960, height: int = 320) -> str:
+def render_svg(months: list[Month], width: int = 960, height: int = 320, lang: str = "en") -> str:
+    e = html.escape
+    t = _TEXTS[lang]
     left, right, top, bottom = 44, 16, 36, 42
     plot_w, plot_h = width - left - right, height - top - bottom
-    top_value, step = _nice_max(max([m.planned for m in months] + [m.done for m in months] + [1]))
+    top_value, step = _nice_max(max([m.planned or 0 for m in months] + [m.done for m in months] + [1]))
     slot = plot_w / max(len(months), 1)
     bar = max(2.0, min(28.0, slot * 0.36))
 
@@ -391,59 +603,82 @@ def render_svg(months: list[Month], width: int = 960, height: int = 320) -> str:
         return top + plot_h - plot_h * value / top_value
 
     parts = [f'<svg id="contacts-per-month" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" '
-             f'aria-label="Contacts per month: planned versus done">',
-             "<title>Contacts per month: planned versus done</title>"]
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="{e(t["chart"])}">',
+             f"<title>{e(t['chart'])}</title>"]
+    # Past months come first (the months are in order): one shaded band behind them, so an
+    # absent planned bar reads as "not known", not as "nothing was planned".
+    past = sum(1 for m in months if m.past)
+    if past:
+        parts.append(f'<rect class="past band" x="{left}" y="{top}" width="{slot * past:.1f}" height="{plot_h}"/>')
+        parts.append(f'<text class="past-label" x="{left + slot * past / 2:.1f}" y="{top + 14}" '
+                     f'text-anchor="middle">{e(t["past"])}</text>')
     for tick in range(0, top_value + 1, step):
         parts.append(f'<line class="grid" x1="{left}" y1="{y(tick):.1f}" x2="{width - right}" y2="{y(tick):.1f}"/>')
         parts.append(f'<text x="{left - 8}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick}</text>')
     parts.append(f'<line class="axis" x1="{left}" y1="{y(0):.1f}" x2="{width - right}" y2="{y(0):.1f}"/>')
     every_label = max(1, math.ceil(len(months) / 18))
+    names = {"planned": t["legend_planned"], "done": t["legend_done"]}
     for index, month in enumerate(months):
         centre = left + slot * (index + 0.5)
-        for kind, value, x in (("planned", month.planned, centre - bar - 1), ("done", month.done, centre + 1)):
+        bars = [("done", month.done, centre + 1)]
+        if not month.past:
+            bars.insert(0, ("planned", month.planned, centre - bar - 1))
+        for kind, value, x in bars:
             bar_h = y(0) - y(value)
             parts.append(f'<rect class="bar {kind}" data-month="{month.month}" data-kind="{kind}" '
                          f'data-value="{value}" x="{x:.1f}" y="{y(value):.1f}" width="{bar:.1f}" '
-                         f'height="{bar_h:.1f}"><title>{month.month}: {value} {kind}</title></rect>')
+                         f'height="{bar_h:.1f}"><title>{month.month}: {value} {e(names[kind])}</title></rect>')
         if index % every_label == 0:
             year, mon = month.month.split("-")
-            label = _MONTH_NAMES[int(mon) - 1]
+            label = t["months"][int(mon) - 1]
             parts.append(f'<text x="{centre:.1f}" y="{y(0) + 16:.1f}" text-anchor="middle">{label}</text>')
             if index == 0 or mon == "01":
                 parts.append(f'<text x="{centre:.1f}" y="{y(0) + 31:.1f}" text-anchor="middle">{year}</text>')
-    legend_x = width - right - 190
-    parts.append(f'<rect class="planned" x="{legend_x}" y="10" width="12" height="12"/>'
-                 f'<text x="{legend_x + 18}" y="20">planned (due)</text>')
-    parts.append(f'<rect class="done" x="{legend_x + 110}" y="10" width="12" height="12"/>'
-                 f'<text x="{legend_x + 128}" y="20">done</text>')
+    # Legend, right-aligned; about 7 px per character of the 12 px font.
+    legend = [("planned", t["legend_planned"]), ("done", t["legend_done"])] + (
+        [("past", t["legend_past"])] if past else [])
+    x = width - right - sum(18 + 7 * len(label) + 14 for _, label in legend)
+    for kind, label in legend:
+        parts.append(f'<rect class="{kind}" x="{x}" y="10" width="12" height="12"/>'
+                     f'<text x="{x + 18}" y="20">{e(label)}</text>')
+        x += 18 + 7 * len(label) + 14
     parts.append("</svg>")
     return "\n".join(parts)
 
 
 def render_html(report: Report) -> str:
     e = html.escape
+    t, lang = _t(report), report.language
     total = report.total
     percent = report.percent
     bar = min(100.0, percent or 0.0)
+    span = (t["span_short"].format(first=report.planned_span[0], last=report.planned_span[1])
+            if report.planned_span else t["card_no_span"])
     rows = []
     for p in report.people + [total]:
         cls = ' class="total"' if p is total else ""
         late = ' class="late"' if p.overdue else ""
-        label = "Team total" if p is total else f"{e(p.name)} <small>({e(p.id)})</small>"
+        label = e(t["team_total"]) if p is total else f"{e(p.name)} <small>({e(p.id)})</small>"
         rows.append(f"<tr{cls}><td>{label}</td>"
-                    f"<td>{p.agreements}</td><td>{p.done}</td><td>{_num(p.target)}</td>"
+                    f"<td>{p.agreements}</td><td>{p.done}</td><td>{p.contacted}</td><td>{_num(p.target, lang)}</td>"
                     f"<td{late}>{len(p.overdue)}</td><td>{len(p.open)}</td><td>{p.reminders}</td>"
-                    f"<td>{_hours(p.hours)}</td></tr>")
+                    f"<td>{_hours(p.hours, lang)}</td></tr>")
     overdue_rows = "".join(
         f"<tr><td>{e(o.contact)}</td><td>{e(o.person)}</td><td>{o.due}</td><td class=\"late\">{o.days}</td></tr>"
         for o in total.overdue)
-    overdue = (f"<table><thead><tr><th>contact</th><th>person</th><th>due</th><th>days overdue</th></tr></thead>"
-               f"<tbody>{overdue_rows}</tbody></table>") if total.overdue else "<p>Nothing is overdue.</p>"
-    month_rows = "".join(f"<tr><td>{m.month}</td><td>{m.planned}</td><td>{m.done}</td></tr>" for m in report.months)
-    title = f"Networking report {report.team}, {report.start} – {report.end}"
+    overdue = (f"<table><thead><tr><th>{e(t['contact'])}</th><th>{e(t['person'])}</th><th>{e(t['due'])}</th>"
+               f"<th>{e(t['days_overdue'])}</th></tr></thead>"
+               f"<tbody>{overdue_rows}</tbody></table>") if total.overdue else f"<p>{e(t['nothing_overdue'])}</p>"
+    month_rows = "".join(
+        f"<tr><td>{m.month}</td>"
+        + (f'<td class="past">{e(t["past"])}</td>' if m.past else f"<td>{m.planned}</td>")
+        + f"<td>{m.done}</td></tr>" for m in report.months)
+    title = t["title"].format(team=report.team, start=report.start, end=report.end)
+    target_text = _target_text(report)
+    headers = "".join(f"<th>{e(t[c])}</th>" for c in ("person",) + _COLUMNS)
+    _, agreements_line = _summary_lines(report)
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -453,37 +688,40 @@ def render_html(report: Report) -> str:
 </head>
 <body>
 <h1>{e(title)}</h1>
-<p class="sub">As of {report.today}; reminders are planned until {report.horizon_until}. {e(_target_text(report)[0].upper() + _target_text(report)[1:])}.</p>
+<p class="sub">{e(t["as_of"].format(today=report.today))}; {e(_span_text(report))}. {e(target_text[0].upper() + target_text[1:])}.</p>
 <div class="cards">
-<div class="card"><div class="big">{total.done} / {_num(report.period_target)}</div><div class="label">contacts done / target</div>
-<div class="progress"><span style="width: {bar:.1f}%"></span></div><div class="label">{_num(percent) + '%' if percent is not None else '–'} of target</div></div>
-<div class="card"><div class="big">{total.agreements}</div><div class="label">agreements</div></div>
-<div class="card"><div class="big">{len(total.overdue)}</div><div class="label">overdue today</div></div>
-<div class="card"><div class="big">{total.reminders}</div><div class="label">reminders in the calendars</div></div>
-<div class="card"><div class="big">{_hours(total.hours)}</div><div class="label">hours of networking planned</div></div>
+<div class="card"><div class="big">{total.done} / {_num(report.period_target, lang)}</div><div class="label">{e(t["card_done"])}</div>
+<div class="progress"><span style="width: {bar:.1f}%"></span></div><div class="label">{e(t["of_target"].format(percent=_percent(percent, lang)))}</div></div>
+<div class="card"><div class="big">{total.contacted} / {total.agreements}</div><div class="label">{e(t["card_contacted"])}</div></div>
+<div class="card"><div class="big">{total.on_schedule} / {total.agreements}</div><div class="label">{e(t["card_on_schedule"])}</div></div>
+<div class="card"><div class="big">{len(total.overdue)}</div><div class="label">{e(t["card_overdue"])}</div></div>
+<div class="card"><div class="big">{total.reminders}</div><div class="label">{e(t["card_reminders"].format(span=span))}</div></div>
+<div class="card"><div class="big">{_hours(total.hours, lang)}</div><div class="label">{e(t["card_hours"].format(span=span))}</div></div>
 </div>
-<h2>Contacts per month</h2>
+<p class="note">{e(agreements_line)}.</p>
+<h2>{e(t["per_month"])}</h2>
 <figure>
-{render_svg(report.months)}
-<figcaption>Planned: the contacts the agreements call for in that month (due dates). Done: contacts logged (or recorded as <code>last</code> in the config).</figcaption>
+{render_svg(report.months, lang=lang)}
+<figcaption>{t["caption"]}</figcaption>
 </figure>
-<h2>Per person</h2>
+<h2>{e(t["per_person"])}</h2>
 <table>
-<thead><tr><th>person</th><th>agreements</th><th>done</th><th>target</th><th>overdue</th><th>open</th><th>reminders</th><th>hours</th></tr></thead>
+<thead><tr>{headers}</tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody>
 </table>
-<h2>Overdue on {report.today}</h2>
+<h2>{e(t["overdue_on"].format(today=report.today))}</h2>
 {overdue}
-<h2>Per month</h2>
-<table><thead><tr><th>month</th><th>planned</th><th>done</th></tr></thead><tbody>{month_rows}</tbody></table>
-<p class="note">Hours: networking events still planned in the period (contact reminders, sessions, aftercare,
-meetings; person-hours). Reminders: contact reminders in the calendars now. Open: agreements without any contact yet.</p>
+<h2>{e(t["per_month"])}</h2>
+<table><thead><tr><th>{e(t["month"])}</th><th>{e(t["planned"])}</th><th>{e(t["done"])}</th></tr></thead><tbody>{month_rows}</tbody></table>
+<p class="note">{e(t["note"].format(span=span))}</p>
 </body>
 </html>
 """
 
 
-def render(report: Report, fmt: str) -> str:
-    return {"table": render_table, "csv": render_csv, "json": render_json, "html": render_html}[fmt](report)
+def render(report: Report, fmt: str, csv_dialect: str | None = None) -> str:
+    if fmt == "csv":
+        return render_csv(report, csv_dialect)
+    return {"table": render_table, "json": render_json, "html": render_html}[fmt](report)

@@ -22,10 +22,12 @@ pytestmark = pytest.mark.integration
 DATA = Path(__file__).resolve().parent.parent / "data" / "report"
 DONE_GREEN = (0x2F, 0x85, 0x5A)       # --done in report.py's CSS
 PLANNED_BLUE = (0x9F, 0xB3, 0xC8)     # --planned
-# The fixture's months (see tests/unit/test_report.py for the arithmetic): (planned, done).
-MONTHS = {"2026-01": (0, 1), "2026-02": (0, 1), "2026-03": (0, 0), "2026-04": (2, 1), "2026-05": (0, 1),
-          "2026-06": (1, 0), "2026-07": (2, 0), "2026-08": (0, 0), "2026-09": (1, 0), "2026-10": (2, 0),
-          "2026-11": (1, 0), "2026-12": (0, 0)}
+PAST_GREY = (0xE6, 0xEB, 0xF1)        # --past: the band behind the past months
+# The fixture's months (see tests/unit/test_report.py for the arithmetic): (planned, done);
+# January to May are past (today 2026-06-15): no planned bar (None), only what was done.
+MONTHS = {"2026-01": (None, 1), "2026-02": (None, 1), "2026-03": (None, 0), "2026-04": (None, 1),
+          "2026-05": (None, 1), "2026-06": (1, 0), "2026-07": (2, 0), "2026-08": (0, 0), "2026-09": (1, 0),
+          "2026-10": (2, 0), "2026-11": (1, 0), "2026-12": (0, 0)}
 
 
 def chromium() -> str:
@@ -131,9 +133,11 @@ def test_the_report_renders_in_chromium_with_its_chart(page, tmp_path):
     assert len(colours) > 20, "the screenshot is (nearly) a single colour"
     # The bars are really drawn: both bar colours cover a good number of pixels in the visible part.
     # Fixture: at most 2 a month, so one unit is 121 px of the 242 px plot and a bar is 28 px wide:
-    # done 4 units ~ 13,500 px (plus the progress bar), planned 9 units ~ 30,500 px.
+    # done 4 units ~ 13,500 px (plus the progress bar), planned 7 units (June to December) ~ 23,700 px (22,166 measured).
+    # The past band: 5 of 12 slots of the 900 px plot, 375 x 242 px less the done bars ~ 77,000 px.
     assert count_colour(rows, DONE_GREEN) > 10_000
-    assert count_colour(rows, PLANNED_BLUE) > 25_000
+    assert count_colour(rows, PLANNED_BLUE) > 20_000
+    assert count_colour(rows, PAST_GREY, tolerance=1) > 60_000
 
 
 def test_the_dom_has_the_chart_with_its_bars(page, tmp_path):
@@ -145,9 +149,10 @@ def test_the_dom_has_the_chart_with_its_bars(page, tmp_path):
     svg = svg[:svg.index("</svg>")]
     bars = re.findall(r'<rect class="bar (planned|done)" data-month="(\d{4}-\d{2})" data-kind="\1" '
                       r'data-value="(\d+)"[^>]*height="([\d.]+)"', svg)
-    assert len(bars) == 24
+    assert len(bars) == 12 + 7                  # a done bar every month, a planned bar from June on
     found = {}
     for kind, month, value, height in bars:
-        found.setdefault(month, [0, 0])[0 if kind == "planned" else 1] = int(value)
+        found.setdefault(month, [None, None])[0 if kind == "planned" else 1] = int(value)
         assert (float(height) > 0) == (int(value) > 0)
     assert {m: tuple(v) for m, v in found.items()} == MONTHS
+    assert svg.count('<rect class="past band"') == 1 and ">past</text>" in svg
