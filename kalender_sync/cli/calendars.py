@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
 
 from ..core.diff import ACTIONS, summarize
-from ..core.errors import KalenderSyncError, PartialFailure, TargetError, UsageError
+from ..core.errors import PartialFailure, TargetError, UsageError
 from ..core.model import WEEKDAYS
 from ..core.planning import PlannedEvent
 from .options import (calendar_plan, check_people, common, load_team, parse_shard, people_option,
@@ -26,7 +26,7 @@ def check(config_path: Path, today: date | None):
     click.echo(f"{config_path}: OK — {len(team.people)} people, {len(team.contacts)} contact agreements, "
                f"{len(team.projects)} projects, {len(team.sessions)} session series, "
                f"{len(team.meetings)} meetings, {len(team.log)} logged contacts; "
-               f"{len(plan.events)} events planned {today} – {plan.until}")
+               f"{len(plan.events)} events planned {today} – {plan.until}{_past_note(plan)}")
     for skipped in plan.skipped:
         click.echo(f"warning: {skipped.what}: {skipped.reason}", err=True)
 
@@ -40,10 +40,108 @@ def _when(event: PlannedEvent, lang: str = "en") -> str:
             f"{start.time().isoformat()[:5]}–{event.end.time().isoformat()[:5]}")
 
 
+def _when_held(moment) -> str:
+    """The start of an event as a calendar holds it (its end is not kept): as wide as `_when`."""
+    if not isinstance(moment, datetime):
+        return f"{moment.isoformat()} {WEEKDAYS[moment.weekday()]} all day    "
+    return f"{moment.date().isoformat()} {WEEKDAYS[moment.weekday()]} {moment.time().isoformat()[:5]}      "
+
+
 def _event_json(event: PlannedEvent) -> dict:
     return {"uid": event.uid, "key": event.key, "kind": event.kind, "title": event.title,
             "start": event.start.isoformat(), "end": event.end.isoformat(), "all_day": event.all_day,
             "location": event.location, "attendees": list(event.attendees)}
+
+
+def _local(moment, zone):
+    if isinstance(moment, datetime) and moment.tzinfo is not None:
+        return moment.astimezone(zone)
+    return moment
+
+
+class _Row:
+    """One line of the plan: what `sync` does with one event (`change`; None: not read, `planned`).
+
+    An event its person changed shows as they have it (their title and time, `held`), with
+    what they did (`reason`). The JSON fields are made only for --format json.
+    """
+
+    __slots__ = ("action", "event", "change", "held", "when", "sort", "reason")
+
+    def __init__(self, action, event, change, held, when, sort, reason):
+        self.action, self.event, self.change, self.held = action, event, change, held
+        self.when, self.sort, self.reason = when, sort, reason
+
+    @property
+    def title(self) -> str:
+        old = self.change.existing if self.change is not None else None
+        if self.event is None or (self.held is not None and old is not None and old.title):
+            return self.change.title if self.event is None else old.title
+        return self.event.title
+
+    @property
+    def kind(self) -> str:
+        return self.event.kind if self.event is not None else self.change.kind
+
+    def line(self) -> str:
+        text = f"  {self.action:<8} {self.when}  {self.kind:<11} {self.title}"
+        return text + (f"  — {self.reason}" if self.reason else "")
+
+    def json(self) -> dict:
+        if self.held is None and self.event is not None:
+            doc = _event_json(self.event)
+        else:
+            old = self.change.existing
+            held = self.held
+            doc = {"uid": self.change.uid, "key": old.key if old is not None else None, "kind": self.kind,
+                   "title": self.title, "start": held.isoformat() if held is not None else None, "end": None,
+                   "all_day": held is not None and not isinstance(held, datetime), "location": None, "attendees": []}
+            if self.event is not None:
+                doc["planned"] = {"title": self.event.title, "start": self.event.start.isoformat(),
+                                  "end": self.event.end.isoformat()}
+        doc["action"] = self.action
+        doc["reason"] = self.reason
+        return doc
+
+
+# Actions whose row shows the event as its person has it (where they have one).
+_THEIRS = frozenset({"conflict", "done", "delete"})
+
+
+def _rows(person, listed: bool, changes, planned: list[PlannedEvent], zone) -> list[_Row]:
+    """One row per change, in the order of the calendar; a calendar that could not be read has
+    no changes: its planned events are listed as `planned`."""
+    if not listed:
+        return [_Row("planned", e, None, None, _when(e), _sort_key(e.start), None) for e in planned]
+    from ..core.texts import reason_text
+    rows = []
+    for change in changes:
+        event, old = change.event, change.existing
+        held = None
+        if old is not None and old.start is not None and (event is None or change.action in _THEIRS):
+            held = _local(old.start, zone)
+        if held is None and event is not None:
+            when, sort = _when(event), _sort_key(event.start)
+        elif held is not None:
+            when, sort = _when_held(held), _sort_key(held)
+        else:
+            day = old.end if old is not None else None      # a record from before starts were kept
+            when = f"{day.isoformat()} {WEEKDAYS[day.weekday()]}".ljust(22) if day is not None else " " * 22
+            sort = _sort_key(day)
+        reason = change.reason
+        text = (reason_text(person.language, reason.code, _local(reason.moment, zone), reason.day)
+                if reason is not None else None)
+        rows.append(_Row(change.action, event, change, held, when, sort, text))
+    rows.sort(key=lambda r: r.sort)
+    return rows
+
+
+def _sort_key(moment):
+    if moment is None:
+        return (date.max, "")
+    if isinstance(moment, datetime):
+        return (moment.date(), moment.time().isoformat())
+    return (moment, "")
 
 
 def _state_path(config_path: Path, state_path: Path | None) -> Path:
@@ -64,49 +162,78 @@ def plan_command(config_path: Path, today: date | None, fmt: str, people: tuple[
     from ..engine.sync import calendar_jobs, sync_team
     team, today = load_team(config_path, today)
     check_people(team, people)
-    plan = calendar_plan(team, today)
+    plans = [calendar_plan(team, today)]
     jobs = calendar_jobs(team, list(people), out_dir=out_dir)
-    results = sync_team(team, plan, jobs, _status(config_path, state_path, dry_run=True, files_only=out_dir is not None),
-                        stamp_for(today), context_for(team, config_path), dry_run=True)
-    _show_plan(team, plan, {r.person: (r.target, r.changes, r.failures, r.refused) for r in results}, people, fmt)
-    if any(r.failures for r in results):
+    results = sync_team(team, plans[0], jobs, _status(config_path, state_path, dry_run=True,
+                                                      files_only=out_dir is not None),
+                        stamp_for(today), context_for(team, config_path), dry_run=True,
+                        replan=_replanner(plans, today))
+    _show_plan(team, plans[-1], results, people, fmt)
+    failed = [r for r in results if r.failures]
+    if failed:
+        if not any(r.listed for r in results):
+            raise TargetError("no calendar could be read; see above")
         raise PartialFailure("some calendars could not be read; see above")
 
 
+def _replanner(plans: list, today: date):
+    """Plans again when contacts marked done in a calendar join the log (they move reminders);
+    the last plan made is the one the changes come from, for `plan` and `sync` alike."""
+    def replan(changed_team):
+        plans.append(calendar_plan(changed_team, today))
+        return plans[-1]
+    return replan
+
+
+def _past_note(plan) -> str:
+    """Files and feeds also keep the recent past (core.history): say from when, so that past
+    rows in the table are not a surprise."""
+    past = getattr(plan, "past", None)
+    return f" (files and feeds keep the past from {past.since})" if past is not None else ""
+
+
 def _show_plan(team, plan, results, people, fmt: str) -> None:
+    """Per person: the counts of each action, then one row per event, from the same changes,
+    so that the header, the rows and the JSON say the same."""
     chosen = [p for p in team.people.values() if not people or p.id in people]
+    by_person = {r.person: r for r in results}
     if fmt == "json":
         doc = {"today": plan.today.isoformat(), "until": plan.until.isoformat(), "people": [],
                "skipped": [{"what": s.what, "reason": s.reason} for s in plan.skipped]}
         for person in chosen:
-            target, changes, failures, refused = results.get(person.id, (None, [], [], None))
-            actions = {c.uid: c.action for c in changes}
+            result = by_person.get(person.id)
+            changes = result.changes if result else []
+            rows = _rows(person, bool(result and result.listed), changes, plan.for_person(person.id),
+                         team.timezone)
             doc["people"].append({
-                "id": person.id, "name": person.name, "calendar": person.calendar, "target": target,
-                "changes": summarize(changes), "failures": failures, "refused": refused,
-                "events": [_event_json(e) | {"action": actions.get(e.uid, "planned")}
-                           for e in plan.for_person(person.id)],
-                "deletes": [c.uid for c in changes if c.event is None and c.action == "delete"],
+                "id": person.id, "name": person.name, "calendar": person.calendar,
+                "target": result.target if result else None, "read": bool(result and result.listed),
+                "changes": summarize(changes), "failures": result.failures if result else [],
+                "refused": result.refused if result else None,
+                "events": [row.json() for row in rows],
+                "deletes": [c.uid for c in changes if c.action == "delete"],
             })
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
     # One write per person instead of one click.echo per line: a large team has a line per event.
-    click.echo(f"Plan for {team.name}, {plan.today} – {plan.until}")
+    click.echo(f"Plan for {team.name}, {plan.today} – {plan.until}{_past_note(plan)}")
     for person in chosen:
-        target, changes, failures, refused = results.get(person.id, (None, [], [], None))
-        actions = {c.uid: c.action for c in changes}
-        counts = summarize(changes)
-        summary = ", ".join(f"{n} {a}" for a, n in counts.items() if n or a in ("create", "update", "delete", "keep"))
-        lines = [f"\n{person.name} ({person.id}) → {target or person.calendar}: {summary}"]
-        for event in plan.for_person(person.id):
-            lines.append(f"  {actions.get(event.uid, 'planned'):<8} {_when(event)}  {event.kind:<11} {event.title}")
-        for change in changes:
-            if change.event is None:
-                lines.append(f"  {change.action:<8} {change.existing.key or change.uid}")
-        for failure in failures:
+        result = by_person.get(person.id)
+        changes = result.changes if result else []
+        listed = bool(result and result.listed)
+        if listed:
+            counts = summarize(changes)
+            summary = ", ".join(f"{n} {a}" for a, n in counts.items()
+                                if n or a in ("create", "update", "delete", "keep"))
+        else:
+            summary = "could not be read"
+        lines = [f"\n{person.name} ({person.id}) → {(result.target if result else None) or person.calendar}: "
+                 f"{summary}"]
+        lines += [row.line() for row in _rows(person, listed, changes, plan.for_person(person.id), team.timezone)]
+        for failure in result.failures if result else []:
             lines.append(f"  FAILED   {failure}")
-        if refused:
-            lines.append(f"  REFUSED  {refused}")
+        if result and result.refused:
+            lines.append(f"  REFUSED  {result.refused}")
         click.echo("\n".join(lines))
     for skipped in plan.skipped:
         click.echo(f"\nwarning: {skipped.what}: {skipped.reason}")
@@ -142,7 +269,7 @@ def export(config_path: Path, today: date | None, out_dir: Path | None, people: 
                    f"({counts['create']} new, {counts['update']} changed, {counts['delete']} removed) — {state}")
     click.echo(f"{len(files)} files, {sum(1 for f in files if f.written)} written; "
                f"{total['create']} new, {total['update']} changed, {total['delete']} removed, "
-               f"{total['keep']} kept; planned {today} – {plan.until}")
+               f"{total['keep']} kept; planned {today} – {plan.until}{_past_note(plan)}")
     for skipped in plan.skipped:
         click.echo(f"warning: {skipped.what}: {skipped.reason}", err=True)
 
@@ -168,7 +295,7 @@ def sync(config_path: Path, today: date | None, dry_run: bool, force_delete: boo
     holidays, holidays_seen = recall_holidays(path)
     team, today = load_team(config_path, today, holidays)
     check_people(team, people)
-    plan = calendar_plan(team, today)
+    plans = [calendar_plan(team, today)]
     jobs = calendar_jobs(team, list(people), shard)
     if not jobs:
         raise UsageError("nobody is in this selection")
@@ -177,23 +304,31 @@ def sync(config_path: Path, today: date | None, dry_run: bool, force_delete: boo
         status.remember_holidays(team.public_holidays, holidays_seen)
     if fmt == "auto":
         fmt = "table" if sys.stdout.isatty() else "json"
-    replan = lambda changed: calendar_plan(changed, today)  # noqa: E731 - contacts marked done move reminders
     context = context_for(team, config_path)
+    logged = []
     if dry_run:
-        results = sync_team(team, plan, jobs, status, stamp_for(today), context, dry_run=True, replan=replan)
-        _show_plan(team, plan, {r.person: (r.target, r.changes, r.failures, r.refused) for r in results},
-                   [j.person.id for j in jobs], "json" if fmt == "json" else "table")
+        results = sync_team(team, plans[0], jobs, status, stamp_for(today), context, dry_run=True,
+                            replan=_replanner(plans, today))
+        _show_plan(team, plans[-1], results, [j.person.id for j in jobs], "json" if fmt == "json" else "table")
     else:
-        total = len(plan.events)
+        def record_contacts(entries):
+            log_completed(config_path, team, entries, today)
+            logged.extend(entries)
+
+        total = len(plans[0].events)
         show_bar = sys.stderr.isatty() and total > 50
         with click.progressbar(length=total, label="syncing", file=sys.stderr) if show_bar else _nullbar() as bar:
-            results = sync_team(team, plan, jobs, status, stamp_for(today), context, dry_run=False,
-                                force_delete=force_delete, progress=bar.update, replan=replan,
-                                record_contacts=lambda entries: log_completed(config_path, team, entries, today))
+            results = sync_team(team, plans[0], jobs, status, stamp_for(today), context, dry_run=False,
+                                force_delete=force_delete, progress=bar.update, replan=_replanner(plans, today),
+                                record_contacts=record_contacts)
         _show_results(results, fmt)
-    if any(r.failures or r.refused for r in results):
-        failed = [r.person for r in results if r.failures or r.refused]
-        raise PartialFailure(f"not finished for: {', '.join(failed)}; run sync again to continue")
+    unfinished = [r for r in results if r.failures or r.refused]
+    if unfinished:
+        names = ", ".join(r.person for r in unfinished)
+        if len(unfinished) == len(results) and not logged and not any(r.wrote for r in results):
+            raise TargetError(f"nothing {'would be' if dry_run else 'was'} synced; not finished for: {names}; "
+                              "run sync again to continue")
+        raise PartialFailure(f"not finished for: {names}; run sync again to continue")
 
 
 def _status(config_path: Path, state_path: Path | None, *, dry_run: bool, files_only: bool = False):
@@ -230,12 +365,16 @@ class _nullbar:
 def _show_results(results, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps({"calendars": [
-            {"person": r.person, "target": r.target, "planned": r.planned, "done": r.done,
+            {"person": r.person, "target": r.target, "read": r.listed, "planned": r.planned, "done": r.done,
              "failures": r.failures, "refused": r.refused, "notes": r.notes} for r in results]},
             indent=2, ensure_ascii=False))
         return
     for r in results:
-        done = ", ".join(f"{n} {a}" for a, n in sorted(r.done.items())) or "nothing to do"
+        if not r.listed:
+            done = "could not be read"
+        else:
+            done = ", ".join(f"{n} {a}" for a, n in sorted(r.done.items())) or (
+                "nothing written" if r.failures or r.refused else "nothing to do")
         click.echo(f"{r.person} → {r.target}: {done}")
         for note in r.notes:
             click.echo(f"  note: {note}")
@@ -249,30 +388,115 @@ def _show_results(results, fmt: str) -> None:
 @common
 @people_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--include-changed", is_flag=True,
+              help="Also remove the events people moved, edited or marked done (kept by default).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @state_option
-def purge(config_path: Path, today: date | None, people: tuple[str, ...], yes: bool, state_path: Path | None):
-    """Remove every event kalender-sync created from people's calendars, and nothing else."""
+def purge(config_path: Path, today: date | None, people: tuple[str, ...], yes: bool, include_changed: bool,
+          fmt: str, state_path: Path | None):
+    """Remove every event kalender-sync created from people's calendars, and nothing else.
+
+    Events a person moved, edited or marked done are theirs: they stay unless --include-changed.
+    """
     from ..engine.runs import context_for
-    from ..engine.sync import CalendarResult, calendar_jobs, purge_calendar
+    from ..engine.sync import calendar_jobs, carry_out_purge, survey_purge
     team, today = load_team(config_path, today)
     check_people(team, people)
     jobs = calendar_jobs(team, list(people))
-    if not yes:
-        if not sys.stdin.isatty():
-            raise UsageError("purge deletes events; pass --yes to confirm when not on a terminal")
-        click.confirm(f"Remove all kalender-sync events from {len(jobs)} calendars?", abort=True)
+    if not yes and not sys.stdin.isatty():
+        raise UsageError("purge deletes events; pass --yes to confirm when not on a terminal")
     status = _status(config_path, state_path, dry_run=False)
     context = context_for(team, config_path)
-    results = []
+    results = surveys = None
     try:
-        for job in jobs:
-            try:
-                results.append(purge_calendar(job, status, context))
-            except KalenderSyncError as exc:
-                results.append(CalendarResult(job.person.id, job.calendar.location.replace("{person}", job.person.id),
-                                              failures=[str(exc)]))
+        surveys = [survey_purge(job, context) for job in jobs]
+        total = sum(_to_remove(s, include_changed) for s in surveys if not s.failures)
+        calendars = sum(1 for s in surveys if not s.failures and _to_remove(s, include_changed))
+        if not yes or not total:
+            # Said before the question, so that a "yes" knows what it removes; with --format
+            # json on stderr, so that stdout stays one JSON document.
+            for survey in surveys:
+                click.echo(_survey_line(survey, include_changed), err=fmt == "json")
+        if total and (yes or click.confirm(f"Remove {total} kalender-sync event{'s' if total != 1 else ''} "
+                                           f"from {calendars} calendar{'s' if calendars != 1 else ''}?",
+                                           default=False, err=fmt == "json")):
+            results = [carry_out_purge(s, status, include_changed=include_changed) for s in surveys]
     finally:
-        context.finish(wrote=True)
-    _show_results(results, "table")
-    if any(r.failures for r in results):
-        raise PartialFailure("purge did not finish; run it again")
+        if results is None:
+            for survey in surveys or []:
+                if survey.target is not None:
+                    survey.target.close()
+        context.finish(wrote=results is not None)
+    _show_purge(surveys, results, fmt, include_changed, "nothing removed" if total else "nothing to remove")
+    if total and results is None:
+        return                      # declined: a choice, not a failure
+    failed = [s.job.person.id for s in surveys if s.failures] + [
+        r.person for r in results or [] if r.failures and r.listed]
+    if failed:
+        if results is None or not any(r.done.get("delete") for r in results):
+            raise TargetError(f"purge removed nothing; not finished for: {', '.join(failed)}")
+        raise PartialFailure(f"purge did not finish for: {', '.join(failed)}; run it again")
+
+
+def _to_remove(survey, include_changed: bool) -> int:
+    return len(survey.remove) - (0 if include_changed else len(survey.changed))
+
+
+def _changed_text(survey) -> str:
+    from ..core.diff import DONE
+    done = sum(1 for r in survey.changed if r.status == DONE)
+    parts = [f"{len(survey.changed) - done} moved or edited"] if len(survey.changed) > done else []
+    parts += [f"{done} marked done"] if done else []
+    return ", ".join(parts)
+
+
+def _survey_line(survey, include_changed: bool) -> str:
+    head = f"{survey.job.person.id} → {survey.where}: "
+    if survey.failures:
+        return head + "could not be read\n" + "\n".join(f"  FAILED: {f}" for f in survey.failures)
+    count = _to_remove(survey, include_changed)
+    text = head + f"{count} event{'s' if count != 1 else ''} to remove"
+    if survey.changed:
+        text += (f", {len(survey.changed)} of them changed by their person ({_changed_text(survey)})"
+                 if include_changed else
+                 f"; {len(survey.changed)} changed by their person {'stays' if len(survey.changed) == 1 else 'stay'} "
+                 f"({_changed_text(survey)}; "
+                 "--include-changed removes them too)")
+    return text
+
+
+def _show_purge(surveys, results, fmt: str, include_changed: bool, nothing: str) -> None:
+    """What purge removed (`results`), or, declined or with nothing to remove (None), `nothing`."""
+    from ..core.diff import DONE
+    if fmt == "json":
+        calendars = []
+        for index, survey in enumerate(surveys):
+            result = results[index] if results is not None else None
+            done = sum(1 for r in survey.changed if r.status == DONE)
+            calendars.append({
+                "person": survey.job.person.id, "target": survey.where, "read": not survey.failures,
+                "to_remove": _to_remove(survey, include_changed) if not survey.failures else 0,
+                "removed": result.done.get("delete", 0) if result else 0,
+                "changed_by_person": {"moved_or_edited": len(survey.changed) - done, "marked_done": done,
+                                      "removed": include_changed and result is not None},
+                "failures": result.failures if result else survey.failures})
+        outcome = "removed" if results is not None else ("declined" if nothing == "nothing removed" else nothing)
+        click.echo(json.dumps({"outcome": outcome, "calendars": calendars,
+                               "removed": sum(c["removed"] for c in calendars)}, indent=2, ensure_ascii=False))
+        return
+    if results is None:
+        click.echo(nothing)
+        return
+    for survey, result in zip(surveys, results):
+        head = f"{result.person} → {result.target}: "
+        if not result.listed:
+            click.echo(head + "could not be read")
+        else:
+            removed = result.done.get("delete", 0)
+            line = head + f"{removed} removed"
+            kept = result.done.get("conflict", 0)
+            if kept:
+                line += f"; {kept} changed by their person kept ({_changed_text(survey)})"
+            click.echo(line)
+        for failure in result.failures:
+            click.echo(f"  FAILED: {failure}")

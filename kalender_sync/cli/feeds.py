@@ -21,13 +21,23 @@ def _store(config_path: Path, tokens_path: Path | None) -> TokenStore:
     return TokenStore(tokens_path or default_path(config_path))
 
 
-def _base_note(team) -> str | None:
+def _address_options(func):
+    """--host/--port: the address `serve` listens on, when it is not feed.listen; the links'
+    address follows it while feed.base_url is not set."""
+    func = click.option("--port", type=click.IntRange(1, 65535),
+                        help="The port `kalender-sync serve` listens on, if not the one of feed.listen "
+                             "(for the links, while feed.base_url is not set).")(func)
+    return click.option("--host", help="The address `kalender-sync serve` listens on, if not the one of "
+                                       "feed.listen (for the links, while feed.base_url is not set).")(func)
+
+
+def _base_note(team, base: str) -> str | None:
     if team.feed.base_url:
         return None
-    return (f"note: feed.base_url is not set in the config, so these links use the local address "
-            f"{base_url(team.feed)}. Google and Outlook need a public https:// address: set feed.base_url "
-            "to the address of the reverse proxy in front of `kalender-sync serve` (the secret part of "
-            "a link does not change with it).")
+    return (f"note: feed.base_url is not set in the config, so these links use the server's own address "
+            f"{base} (feed.listen, or --host/--port). Google and Outlook need a public https:// address: set "
+            "feed.base_url to the address of the reverse proxy in front of `kalender-sync serve` (the secret "
+            "part of a link does not change with it).")
 
 
 @click.command()
@@ -70,11 +80,24 @@ def serve(config_path: Path, today: date | None, tokens_path: Path | None, host:
     app.plans.current()
     server = create_server(app, host, port, threads=threads, trusted_proxy=trusted_proxy)
     shown_host = f"[{host}]" if ":" in host else host
-    missing = [p for p in team.people if p not in records]
-    log.info("serving %d feeds of %s on http://%s:%s/ (health: /healthz)%s", len(team.people) - len(missing),
+    revoked = store.revoked()
+    missing = [p for p in team.people if p not in records and p not in revoked]
+    ended = [p for p in team.people if p in revoked]
+    log.info("serving %d feeds of %s on http://%s:%s/ (health: /healthz)%s", len(records.keys() & team.people),
              team.name, shown_host, server.effective_port, f"; today fixed at {today}" if today else "")
+    links = base_url(team.feed, host, server.effective_port)
+    # Not the whole link form: anything after /feed/PERSON/ is redacted from the log.
+    log.info("feed links here start with %s/feed/", links)
+    if not team.feed.base_url and (host, server.effective_port) != (team.feed.host, team.feed.port):
+        options = (f" --host {host}" if host != team.feed.host else "") + (
+            f" --port {server.effective_port}" if server.effective_port != team.feed.port else "")
+        log.warning("links made by `kalender-sync feed-token rotate` use feed.listen (%s), not this server's "
+                    "address: give it the same%s, or set feed.listen (or feed.base_url) in the config",
+                    base_url(team.feed), options)
     if missing:
         log.warning("no feed link yet for: %s (kalender-sync feed-token rotate --missing)", ", ".join(missing))
+    if ended:
+        log.info("link revoked for: %s (kalender-sync feed-token rotate PERSON gives a new one)", ", ".join(ended))
     run_until_stopped(server)
     log.info("stopped")
 
@@ -82,26 +105,30 @@ def serve(config_path: Path, today: date | None, tokens_path: Path | None, host:
 @click.command()
 @common
 @_tokens_option
+@_address_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def feeds(config_path: Path, today: date | None, tokens_path: Path | None, fmt: str):
+def feeds(config_path: Path, today: date | None, tokens_path: Path | None, host: str | None, port: int | None,
+          fmt: str):
     """List who has a feed link, and how to give someone a new one.
 
     The links themselves cannot be shown again: the token file keeps only a hash
     of each secret token, so a copy of that file gives nobody a working link. A
     link is printed once, by `kalender-sync feed-token rotate PERSON` (which also
     ends that person's previous link); `feed-token rotate --missing` makes links
-    for everyone who has none yet without touching the others.
+    for everyone who has none yet without touching the others. A revoked link
+    stays "revoked" until `feed-token rotate PERSON` makes a new one.
     """
     team, _ = load_team(config_path, today)
     store = _store(config_path, tokens_path)
     records = store.records()
-    base = base_url(team.feed)
+    revoked = store.revoked()
+    base = base_url(team.feed, host, port)
     rows = []
     for person in team.people.values():
         record = records.get(person.id)
         shape = feed_url(base, person.id, "TOKEN")
         rows.append({"person": person.id, "name": person.name, "has_link": record is not None,
-                     "since": record.created if record else None,
+                     "since": record.created if record else None, "revoked": revoked.get(person.id),
                      "url": shape, "webcal": webcal_url(shape)})
     stale = sorted(p for p in records if p not in team.people)
     if fmt == "json":
@@ -111,15 +138,17 @@ def feeds(config_path: Path, today: date | None, tokens_path: Path | None, fmt: 
     click.echo(f"Feeds of {team.name} at {base}/feed/PERSON/TOKEN.ics (tokens: {store.path})")
     width = max((len(r["person"]) for r in rows), default=0)
     for row in rows:
-        state = f"link since {row['since']}" if row["has_link"] else "no link yet"
+        state = (f"link since {row['since']}" if row["has_link"] else
+                 f"revoked {row['revoked']}" if row["revoked"] else "no link yet")
         click.echo(f"  {row['person']:<{width}}  {state:<32} {row['name']}")
     for person in stale:
         click.echo(f"  {person:<{width}}  not in the config, but still has a working link "
                    f"(kalender-sync feed-token revoke {person})")
     click.echo("\nOnly a hash of each token is stored, so existing links cannot be shown again.\n"
                "New link for someone (their old one stops working): kalender-sync feed-token rotate PERSON\n"
-               "Links for everyone who has none yet:              kalender-sync feed-token rotate --missing")
-    note = _base_note(team)
+               "Links for everyone who has none yet:              kalender-sync feed-token rotate --missing\n"
+               "(--missing leaves revoked links alone: name the person to give them a new one.)")
+    note = _base_note(team, base)
     if note:
         click.echo(note, err=True)
 
@@ -134,10 +163,12 @@ def feed_token():
 @_tokens_option
 @click.argument("people", nargs=-1, metavar="[PERSON]...")
 @click.option("--all", "everyone", is_flag=True, help="Everyone in the config.")
-@click.option("--missing", is_flag=True, help="Everyone in the config who has no link yet.")
+@click.option("--missing", is_flag=True,
+              help="Everyone in the config who has no link yet (not those whose link was revoked).")
+@_address_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def rotate(config_path: Path, today: date | None, tokens_path: Path | None, people: tuple[str, ...],
-           everyone: bool, missing: bool, fmt: str):
+           everyone: bool, missing: bool, host: str | None, port: int | None, fmt: str):
     """Make a new secret feed link for PERSON (or --all, --missing) and print it.
 
     This is the only time a link is shown: only a hash of the token is stored.
@@ -146,6 +177,8 @@ def rotate(config_path: Path, today: date | None, tokens_path: Path | None, peop
     with the new link. Each link is printed twice: as the web address, https://
     once feed.base_url is set (Google, Outlook on the web: add calendar from
     URL), and as webcal:// (opens a subscription in Apple Calendar and Outlook).
+    Without feed.base_url the address is the server's own: feed.listen, or the
+    --host/--port that `kalender-sync serve` is started with (give the same here).
     """
     if sum(bool(x) for x in (people, everyone, missing)) != 1:
         raise UsageError("name one or more people, or use --all or --missing (one of these)")
@@ -154,8 +187,12 @@ def rotate(config_path: Path, today: date | None, tokens_path: Path | None, peop
     if everyone:
         chosen = list(team.people)
     elif missing:
-        have = store.records()
-        chosen = [p for p in team.people if p not in have]
+        have, revoked = store.records(), store.revoked()
+        chosen = [p for p in team.people if p not in have and p not in revoked]
+        left = [p for p in team.people if p in revoked]
+        if left:
+            click.echo(f"left alone, their link was revoked: {', '.join(left)} "
+                       "(kalender-sync feed-token rotate PERSON gives one a new link)", err=True)
     else:
         unknown = [p for p in people if p not in team.people]
         if unknown:
@@ -167,7 +204,7 @@ def rotate(config_path: Path, today: date | None, tokens_path: Path | None, peop
             click.echo(json.dumps({"links": []}))
         return
     tokens = store.rotate(chosen)
-    base = base_url(team.feed)
+    base = base_url(team.feed, host, port)
     links = [{"person": p, "name": team.people[p].name, "url": feed_url(base, p, tokens[p]),
               "webcal": webcal_url(feed_url(base, p, tokens[p]))} for p in chosen]
     if fmt == "json":
@@ -176,7 +213,7 @@ def rotate(config_path: Path, today: date | None, tokens_path: Path | None, peop
         click.echo("New feed links. They are shown only this once; each person's previous link no longer works.")
         for link in links:
             click.echo(f"\n{link['person']} ({link['name']})\n  {link['url']}\n  {link['webcal']}")
-    note = _base_note(team)
+    note = _base_note(team, base)
     if note:
         click.echo(note, err=True)
 
@@ -191,7 +228,8 @@ def revoke(config_path: Path, today: date | None, tokens_path: Path | None, peop
     """End PERSON's feed link (or --all) without making a new one.
 
     Works from the token file alone, so also for people no longer in the config
-    and while the config does not load.
+    and while the config does not load. `kalender-sync feeds` shows the link as
+    revoked until `feed-token rotate PERSON` makes a new one.
     """
     if bool(people) == everyone:
         raise UsageError("name one or more people, or use --all (one of these)")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import click
 
 from .options import common, group_plan, load_team
 from ..core.errors import PartialFailure, UsageError
-from ..core.invitations import MailPlan, subject
+from ..core.invitations import (MASS_CANCEL_MAXIMUM, MailPlan, MassCancellation, MassCancellationRefused,
+                                missing_for_sending, placeholder_settings, subject)
 from ..storage.invites import STATE_NAME
 
 
@@ -34,23 +36,34 @@ def _mail_json(mail, status: str, error: str | None = None) -> dict:
     return doc
 
 
-def _show_dry_run(mail_plan: MailPlan, fmt: str) -> None:
+def _show_dry_run(team, mail_plan: MailPlan, refusal: MassCancellation | None, missing: str | None,
+                  fmt: str) -> None:
+    organizer = {"email": team.mail.organizer_email, "name": team.mail.organizer_name,
+                 "placeholder": missing is not None}
     if fmt == "json":
-        click.echo(json.dumps({"dry_run": True, "mails": [_mail_json(m, "planned") for m in mail_plan.mails],
+        click.echo(json.dumps({"dry_run": True, "organizer": organizer,
+                               "mails": [_mail_json(m, "planned") for m in mail_plan.mails],
                                "unchanged": mail_plan.unchanged, "past": mail_plan.history,
-                               "skipped": mail_plan.skipped},
+                               "skipped": mail_plan.skipped,
+                               "refused": refusal.headline(dry_run=True) if refusal else None,
+                               "missing": missing},
                               indent=2, ensure_ascii=False))
-        return
-    click.echo(f"would send {len(mail_plan.mails)} mail{'s' if len(mail_plan.mails) != 1 else ''} "
-               f"({mail_plan.unchanged} invitations unchanged); nothing sent")
-    for mail in mail_plan.mails:
-        click.echo(f"\n  {mail.method:<7} SEQUENCE {mail.sequence}  ({mail.reason})")
-        click.echo(f"    To:      {mail.to.name} <{mail.to.email}>")
-        click.echo(f"    Subject: {subject(mail)}")
-        click.echo(f"    UID:     {mail.uid}")
-        click.echo(f"    Event:   {mail.title}, {_when(mail)}")
-    for note in mail_plan.skipped:
-        click.echo(f"\nskipped: {note}")
+    else:
+        click.echo(f"would send {len(mail_plan.mails)} mail{'s' if len(mail_plan.mails) != 1 else ''} "
+                   f"({mail_plan.unchanged} invitations unchanged); nothing sent")
+        if mail_plan.mails:
+            click.echo(f"From: {organizer['name']} <{organizer['email']}>"
+                       + (" (a placeholder: the config has no mail: section)" if missing else ""))
+        for mail in mail_plan.mails:
+            click.echo(f"\n  {mail.method:<7} SEQUENCE {mail.sequence}  ({mail.reason})")
+            click.echo(f"    To:      {mail.to.name} <{mail.to.email}>")
+            click.echo(f"    Subject: {subject(mail)}")
+            click.echo(f"    UID:     {mail.uid}")
+            click.echo(f"    Event:   {mail.title}, {_when(mail)}")
+        for note in mail_plan.skipped:
+            click.echo(f"\nskipped: {note}")
+    if missing:
+        click.echo(f"note: {missing}", err=True)
 
 
 def _show_delivery(mail_plan: MailPlan, delivery, fmt: str) -> None:
@@ -76,23 +89,35 @@ def _show_delivery(mail_plan: MailPlan, delivery, fmt: str) -> None:
 
 @click.command()
 @common
-@click.option("--dry-run", is_flag=True, help="Print the mails that would be sent; send nothing, write nothing.")
+@click.option("--dry-run", is_flag=True, help="Print the mails that would be sent; send nothing, write nothing. "
+              "Works without a mail: section too (with a placeholder organizer).")
+@click.option("--force-cancel", is_flag=True,
+              help="Allow a run that cancels every future occurrence of a series, or more than "
+                   f"{MASS_CANCEL_MAXIMUM} invitations at once.")
 @click.option("--format", "fmt", type=click.Choice(["auto", "table", "json"]), default="auto", show_default=True,
               help="auto: a table on a terminal, JSON otherwise.")
 @click.option("--state", "state_path", type=click.Path(path_type=Path, dir_okay=False),
               help=f"The invitation database (default: {STATE_NAME} next to the config).")
-def invite(config_path: Path, today: date | None, dry_run: bool, fmt: str, state_path: Path | None):
+def invite(config_path: Path, today: date | None, dry_run: bool, force_cancel: bool, fmt: str,
+           state_path: Path | None):
     """Send e-mail invitations (iMIP) for group events: new, changed and cancelled ones.
 
     One invitation per session or aftercare occurrence, to every participant with an
     e-mail address. Unchanged events are not sent again; a changed one is re-sent with
     the same UID and a higher SEQUENCE; a removed one is cancelled. Exit code 3 when
     some mails could not be sent: the next run sends only those.
+
+    A run that would cancel every future occurrence of a series, or more than 10
+    invitations at once, sends nothing and exits 1 (a config mistake, such as a
+    deleted sessions: section, does that); --force-cancel lets it through.
     """
     team, today = load_team(config_path, today)
-    if team.mail is None:
+    missing = missing_for_sending(team)
+    if missing and not dry_run:
         raise UsageError(f"{config_path}: no 'mail:' section; invitations need at least mail.organizer "
-                         "and mail.smtp_host")
+                         "and mail.smtp_host (`invite --dry-run` shows what they would be)")
+    if missing:
+        team = replace(team, mail=placeholder_settings(team))
     if fmt == "auto":
         fmt = "table" if sys.stdout.isatty() else "json"
     path = _invite_state_path(config_path, state_path)
@@ -100,10 +125,18 @@ def invite(config_path: Path, today: date | None, dry_run: bool, fmt: str, state
     # Imported here: sending pulls in icalendar, which the other commands' start-up need not pay for.
     from ..engine.invite import preview, send
     if dry_run:
-        _show_dry_run(preview(team, events, path, today), fmt)
+        mail_plan, refusal = preview(team, events, path, today)
+        if force_cancel:
+            refusal = None
+        _show_dry_run(team, mail_plan, refusal, missing, fmt)
+        if refusal is not None:
+            # What the run itself would do: refuse, send nothing.
+            raise MassCancellationRefused(refusal, dry_run=True)
         return
-    mail_plan, delivery = send(team, events, path, today)
+    mail_plan, delivery = send(team, events, path, today, force_cancel=force_cancel)
     _show_delivery(mail_plan, delivery, fmt)
     if delivery.failed:
+        again = "run invite again" + (" with --force-cancel" if force_cancel and any(
+            o.mail.method == "CANCEL" for o in delivery.failed) else "")
         raise PartialFailure(f"{len(delivery.failed)} of {len(delivery.outcomes)} mails were not sent; "
-                             "run invite again to send them")
+                             f"{again} to send them")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from contextlib import contextmanager
 from datetime import date, datetime
 from functools import wraps
@@ -16,12 +17,21 @@ DEFAULT_CONFIG = "kalender-sync.yaml"
 
 
 def parse_date(ctx, param, value):
+    """A date option (--today, --on, --next, --from, --to): a real date inside the supported range,
+    so that no date the planner derives from it can overflow."""
+    from ..core.durations import check_supported
     if value is None:
         return None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise click.BadParameter(f"expected a date as YYYY-MM-DD (got: {value})")
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"expected a date as YYYY-MM-DD (got: {value})") from None
+        day = date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"not a real date: {exc} (got: {value})") from None
+    try:
+        return check_supported(day)
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc} (got: {value})") from None
 
 
 def common(func):
@@ -83,17 +93,21 @@ def load_team(config_path: Path, today: date | None, holidays: HolidayFacts | No
     """The team with its contact log, and the day to plan for (default: today in its zone)."""
     from ..storage.teamfiles import load
     with _paused_gc():
-        team = load(config_path, holidays=holidays)
+        team = load(config_path, holidays=holidays, today=today or _today_in)
     _settle()
-    return team, today or datetime.now(team.timezone).date()
+    return team, today or _today_in(team.timezone)
+
+
+def _today_in(zone) -> date:
+    return datetime.now(zone).date()
 
 
 def calendar_plan(team, today: date):
-    """The plan for calendars: without the group events people get as e-mail invitations."""
-    from ..core.invitations import for_calendars
-    from ..core.planning import plan
+    """The plan for calendars: without the group events people get as e-mail invitations,
+    with the past stretch that files keep (core.history)."""
+    from ..core.history import calendar_plan as plan_for_calendars
     with _paused_gc():
-        result = for_calendars(plan(team, today), team)
+        result = plan_for_calendars(team, today)
     _settle()
     return result
 

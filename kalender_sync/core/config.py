@@ -10,7 +10,9 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date, time, timedelta
+from zoneinfo import ZoneInfo
 
 from . import schema, yamltree
 from .errors import ConfigError, Problem
@@ -45,6 +47,8 @@ class _Reader:
         # people before everything that names them).
         self.calendars: _Calendars = _Calendars()
         self.people: dict[str, Person] = {}
+        # The day contacts must have happened by (`last`, a log's `on`); None: not checked.
+        self.today: date | None = None
         self._tree_readers = {
             schema.WHOLE_NUMBER: self._whole_number, schema.LENGTH: self._length, schema.ALARM: self._alarm,
             schema.PERSON: self._person, schema.PEOPLE: self._people, schema.CALENDAR: self._calendar,
@@ -259,11 +263,18 @@ class _Fields:
         return f"{self.path}.{name}" if self.path else name
 
 
-def load_team(text: str, filename: str = "config.yaml", holidays: HolidayFacts | None = None) -> Team:
+Today = date | Callable[[ZoneInfo], date]
+
+
+def load_team(text: str, filename: str = "config.yaml", holidays: HolidayFacts | None = None,
+              today: Today | None = None) -> Team:
     """Parse and validate a team config. Raises ConfigError listing every problem.
 
     `holidays`: the public-holiday answers to use and add to (a fresh memo if not given);
     the team keeps it, so planning asks the same memo.
+    `today`: the day the run plans for, or the caller's clock (a function of the team's time
+    zone, whose date it gives) when the user named no day; a `last` contact after it is a
+    problem. Without it that rule is not checked.
     """
     facts = holidays if holidays is not None else HolidayFacts()
     tree, problems = yamltree.parse(text, filename)
@@ -271,22 +282,27 @@ def load_team(text: str, filename: str = "config.yaml", holidays: HolidayFacts |
     reader.problems.extend(problems)
     team = None
     if tree is not None:
-        team = _read_team(reader, tree, facts)
+        team = _read_team(reader, tree, facts, today)
     if reader.problems or team is None:
         raise ConfigError(reader.problems)
     return team
 
 
-def _read_team(r: _Reader, tree: Node, facts: HolidayFacts) -> Team | None:
+def _read_team(r: _Reader, tree: Node, facts: HolidayFacts, today: Today | None) -> Team | None:
     top = r.fields(tree, "", "top")
     if top is None:
         return None
     top["version"]      # only checked: there is one version of the format so far
     tz = top["timezone"]    # None only when it is missing or wrong, and then no team is made
+    if isinstance(today, date):
+        r.today = today
+    elif today is not None and tz is not None:
+        r.today = today(tz)
     language = top["language"]
     horizon = top["horizon"]
     if "horizon" in top and (horizon.unit == "days" and horizon.count > 3660 or horizon.months > 120):
         r.bad(top.node("horizon"), "horizon", "a horizon over 10 years cannot be planned")
+    past = top["past"]
     team_name = top["team"]
     country, subdivision = _read_holidays(r, top, facts)
     default_hours = _read_working_hours(r, top.node("working_hours"), "working_hours", _default_working_hours())
@@ -313,11 +329,16 @@ def _read_team(r: _Reader, tree: Node, facts: HolidayFacts) -> Team | None:
     feed = _read_feed(r, top.node("feed"), team_name)
     if r.problems:
         return None
-    return Team(name=team_name, timezone=tz, language=language, horizon=horizon,
+    return Team(name=team_name, timezone=tz, language=language, horizon=horizon, past=past,
                 holiday_country=country, holiday_subdivision=subdivision, reminders=reminders,
                 people=people, calendars=calendars, contacts=tuple(contacts), projects=tuple(projects),
                 sessions=tuple(sessions), meetings=tuple(meetings), source=r.filename, mail=mail, feed=feed,
                 public_holidays=facts)
+
+
+def in_the_future(today: date) -> str:
+    """The one rule for a contact dated after `today` (the config's `last`, the log's `on`, `log --on`)."""
+    return f"is in the future (today is {today.isoformat()})"
 
 
 def _check_unique_ids(r: _Reader, kind: str, items) -> None:
@@ -555,6 +576,12 @@ def _read_contact(r: _Reader, fields: _Fields, path: str, node: Node) -> Contact
     owner, contact, every = fields["owner"], fields["with"], fields["every"]
     ident = _id_of(fields, contact)
     last, next_date = fields["last"], fields["next"]
+    if last and r.today and last > r.today:
+        # `next` is the field for a date agreed ahead; a `last` ahead of today is a typo
+        # (2027 for 2026) that would silently move the reminder a year.
+        r.problem(fields.line("last"), f"{path}.last", f"{in_the_future(r.today)}; 'last' is a contact that "
+                  "happened, a date agreed for later is 'next'", str(last))
+        last = None
     if last and next_date and next_date <= last:
         r.problem(fields.line("next"), f"{path}.next", f"the next contact must come after the last ({last})",
                   str(next_date))

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import replace
+from datetime import date
 
 from .errors import ConfigError
 from . import yamltree
-from .config import _Reader, slug
+from .config import _Reader, in_the_future, slug
 from .model import ContactAgreement, LoggedContact, Team
 from .yamltree import Mapping, Scalar, Sequence
 
@@ -40,14 +41,19 @@ def match_agreement(team: Team, owner: str, name: str) -> tuple[ContactAgreement
     return None, sorted(a.contact for a in own)
 
 
-def load_log(team: Team, text: str, filename: str) -> Team:
-    """Read the contact log into the team. Raises ConfigError with every bad line."""
+def load_log(team: Team, text: str, filename: str, today: date | None = None) -> Team:
+    """Read the contact log into the team. Raises ConfigError with every bad line.
+
+    `today`: an entry `on` a later day is a problem (as `kalender-sync log --on` refuses it);
+    without it that rule is not checked.
+    """
     if not text.strip():
         return team
     tree, problems = yamltree.parse(text, filename)
     reader = _Reader(filename)
     reader.problems.extend(problems)
     reader.people = team.people
+    reader.today = today
     entries: list[LoggedContact] = []
     if tree is not None and not (isinstance(tree, Scalar) and tree.is_null):
         if not isinstance(tree, Sequence):
@@ -81,6 +87,9 @@ def _read_entry(r: _Reader, team: Team, node, path: str) -> LoggedContact | None
                 r.bad(fields.node("with"), f"{path}.with",
                       f"{what}; candidates: {', '.join(candidates) or 'none'}")
     on, next_date = fields["on"], fields["next"]
+    if on and r.today and on > r.today:
+        r.bad(fields.node("on"), f"{path}.on", f"{in_the_future(r.today)}; log a contact after it happened")
+        return None
     if on and next_date and next_date <= on:
         r.bad(fields.node("next"), f"{path}.next", f"the next contact must come after this one ({on})")
         return None

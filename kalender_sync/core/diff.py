@@ -5,8 +5,9 @@ to do happens here, once, so that `plan` shows exactly what `export`/`sync` do.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 
 from .fingerprint import content_hash
@@ -31,6 +32,7 @@ class Action(_Words):
     # Not writes: reported so that the person running the sync sees why nothing happened.
     CONFLICT = "conflict"   # someone edited our event: their version stays
     SKIP = "skip"           # someone deleted our event, or another event holds its UID: not re-created
+    LOGGED = "done"         # its owner marked the contact done: logged now (once); their event stays
 
 
 class ItemState(_Words):
@@ -43,7 +45,7 @@ class ItemState(_Words):
     TAKEN = "taken"         # another event holds its UID
 
 
-CREATE, UPDATE, DELETE, KEEP, CONFLICT, SKIP = Action
+CREATE, UPDATE, DELETE, KEEP, CONFLICT, SKIP, LOGGED = Action
 ACTIONS = tuple(Action)
 SYNCED, EDITED, DONE, GONE, TAKEN = ItemState
 
@@ -60,6 +62,9 @@ class Existing:
     state: ItemState = SYNCED
     href: str | None = None
     etag: str | None = None
+    title: str | None = None                 # as the calendar holds it
+    start: datetime | date | None = None     # as the calendar holds it
+    moved: bool | None = None                # edited: its person moved it (None: not known)
 
     @property
     def owned(self) -> bool:
@@ -75,25 +80,85 @@ class Change:
     event: PlannedEvent | None = None
     existing: Existing | None = None
     sequence: int = 0
+    logged_on: date | None = None       # LOGGED: the day the contact is logged on
 
     @property
     def title(self) -> str:
-        return self.event.title if self.event else (self.existing.key or self.uid if self.existing else self.uid)
+        """What a person calls this event: the planned title, else the one in their calendar
+        (never our internal key)."""
+        if self.event is not None:
+            return self.event.title
+        if self.existing is not None and self.existing.title:
+            return self.existing.title
+        if self.existing is not None and self.existing.key:
+            return f"{kind_of_key(self.existing.key)} event"
+        return "an event"
+
+    @property
+    def kind(self) -> str:
+        if self.event is not None:
+            return self.event.kind
+        return kind_of_key(self.existing.key) if self.existing is not None and self.existing.key else "event"
+
+    @property
+    def reason(self) -> Reason | None:
+        """Why a change that writes nothing writes nothing: what the person did."""
+        old = self.existing
+        if self.action == LOGGED:
+            return Reason(LOGGED_DONE, day=self.logged_on)
+        if self.action == SKIP:
+            return Reason(TAKEN_BY_OTHER if old is not None and old.state == TAKEN else DELETED)
+        if self.action != CONFLICT or old is None:
+            return None
+        if old.state == DONE:
+            return Reason(MARKED_DONE)
+        if self.event is None:
+            return Reason(DROPPED)
+        moved = old.moved
+        if moved is None:       # not known how it was: compared with where the plan has it
+            moved = old.start is not None and (type(old.start) is not type(self.event.start)
+                                               or old.start != self.event.start)
+        return Reason(MOVED, moment=old.start) if moved and old.start is not None else Reason(EDITED_BY_OWNER)
+
+
+# What a person did to one of our events, as `plan` and `sync` say it (core/texts.py).
+MOVED, EDITED_BY_OWNER, MARKED_DONE, LOGGED_DONE, DROPPED, DELETED, TAKEN_BY_OTHER = (
+    "moved", "edited", "marked-done", "logged", "dropped", "deleted", "taken")
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    moment: datetime | date | None = None     # MOVED: where to
+    day: date | None = None                   # LOGGED_DONE: the contact's day
+
+
+def kind_of_key(key: str) -> str:
+    """The kind of event a key of ours names (planning: kind/what/occurrence/person)."""
+    parts = key.split("/")
+    if parts[0] == "meeting" and len(parts) > 2:
+        return {"collect": "prepare"}.get(parts[2], parts[2])
+    return parts[0]
 
 
 def diff(person: str, planned: list[PlannedEvent], existing: dict[str, Existing], today: date,
-         keep_history: bool = True) -> list[Change]:
+         keep_history: bool = True, logged: Mapping[str, date] | None = None) -> list[Change]:
     """Changes that bring one person's calendar to the plan. Foreign events are never touched.
 
     `keep_history`: events of ours that ended before `today` stay (a calendar is the person's
     record); False for a target that holds only the planned window (a generated file).
+    `logged`: UIDs of events marked done whose contact this run logs, with the contact's day.
+    An event marked done is the person's own from then on: once logged it is not reported again.
     """
+    logged = logged or {}
     changes: list[Change] = []
     wanted = {e.uid: e for e in planned}
     for uid, event in wanted.items():
         old = existing.get(uid)
         if old is None:
             changes.append(Change(CREATE, uid, person, event, sequence=0))
+        elif uid in logged and old.owned and old.state == DONE:
+            changes.append(Change(LOGGED, uid, person, event, old, old.sequence, logged[uid]))
         elif old.state == GONE or old.state == TAKEN or not old.owned:
             changes.append(Change(SKIP, uid, person, event, old, old.sequence))
         elif old.state in (EDITED, DONE):
@@ -105,10 +170,14 @@ def diff(person: str, planned: list[PlannedEvent], existing: dict[str, Existing]
     for uid, old in existing.items():
         if uid in wanted or not old.owned or old.state in (GONE, TAKEN):
             continue
+        if old.state == DONE:
+            if uid in logged:
+                changes.append(Change(LOGGED, uid, person, None, old, old.sequence, logged[uid]))
+            continue
         # What already happened is history, not ours to remove from someone's calendar.
         if keep_history and old.end is not None and old.end < today:
             continue
-        if old.state in (EDITED, DONE):
+        if old.state == EDITED:
             # Someone cared enough to change it: it stays, even now the plan dropped it.
             changes.append(Change(CONFLICT, uid, person, None, old, old.sequence))
             continue

@@ -23,6 +23,27 @@ _WORD_INTERVALS = MappingProxyType({
 })
 _INTERVAL_RE = re.compile(r"^\s*(-?\d+)?\s*([a-z]+)\s*$")
 
+# The longest interval, whatever its unit. With every date the tool reads kept inside
+# SUPPORTED_DAYS, a date moved by a few such intervals stays far inside what Python's
+# `date` can hold (years 1-9999), so no sum of them can overflow.
+LONGEST_YEARS = 100
+_LONGEST = MappingProxyType({"days": LONGEST_YEARS * 36525 // 100, "weeks": LONGEST_YEARS * 36525 // 100 // 7,
+                             "months": LONGEST_YEARS * 12, "years": LONGEST_YEARS})
+# The days a date may be on: --today, every date in a config or contact log, an imported row.
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(2200, 12, 31)
+
+
+class IntervalTooLong(ValueError):
+    """An interval beyond LONGEST_YEARS: its message stands on its own, whatever key it is for."""
+
+
+def check_supported(day: date) -> date:
+    """`day`, or ValueError when it is outside EARLIEST_DAY .. LATEST_DAY."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValueError(f"out of the supported range {EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}")
+    return day
+
 
 @dataclass(frozen=True, order=True)
 class Interval:
@@ -69,8 +90,8 @@ def parse_interval(text: object) -> Interval:
         raise ValueError("an interval must be positive")
     if unit == "quarters":
         count, unit = count * 3, "months"
-    if unit == "years" and count > 100 or unit == "days" and count > 36600:
-        raise ValueError("an interval that long cannot be planned")
+    if count > _LONGEST[unit]:
+        raise IntervalTooLong(f"an interval longer than {LONGEST_YEARS} years cannot be planned")
     return Interval(count, unit)
 
 

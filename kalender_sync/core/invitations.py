@@ -33,6 +33,12 @@ Rules for the mails (RFC 5546, RFC 6047, and how Outlook and Gmail treat them):
 * unchanged: nothing; an event that started before `today` is history: never cancelled;
 * SEQUENCE only goes up per UID; all mails of one version carry the same number, also
   when they go out over several runs.
+
+A guard against mass cancellation (`mass_cancellation`), like the mass-delete guard of
+`sync`: a config mistake (a deleted `sessions:` section, `participants: [ad]` for `all`)
+would otherwise mail CANCEL to everyone, and a cancellation cannot be taken back. A run
+is refused, unless forced, when it would withdraw every future occurrence of a series,
+or send more than MASS_CANCEL_MAXIMUM cancellations at once.
 """
 from __future__ import annotations
 
@@ -43,13 +49,19 @@ from datetime import date, datetime
 from types import MappingProxyType
 
 from . import texts
+from .errors import KalenderSyncError
 from .fingerprint import content_hash
-from .model import Team
+from .model import MailSettings, Team
 from .planning import Plan, PlannedEvent, day_of, uid_for
 from .planning.events import Dated
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
+# More cancellations than this in one run are refused unless forced (--force-cancel).
+MASS_CANCEL_MAXIMUM = 10
+# The organizer a dry run without a `mail:` section shows: .invalid can never be delivered to
+# (RFC 2606), so it cannot be mistaken for a real address.
+PLACEHOLDER_ORGANIZER = "organizer@example.invalid"
 # Why a mail goes out (drives the subject line and the text).
 NEW, CHANGED, CANCELLED, REMOVED = "new", "changed", "cancelled", "removed"
 ACTIVE = "active"           # the organizer's current version is a live event
@@ -175,6 +187,7 @@ class MailPlan:
     unchanged: int = 0                  # invitations with nothing to send
     history: int = 0                    # past invitations left alone
     skipped: list[str] = field(default_factory=list)   # people without an address, said out loud
+    planned: tuple[str, ...] = ()       # the groups of every invitation in the plan, sorted
 
 
 # -- planning (pure) ------------------------------------------------------------------
@@ -223,6 +236,7 @@ def plan_mails(events: list[PlannedEvent], team: Team, stored: dict[str, Stored]
     """The mails to send now, given the planned events and what was sent before."""
     result = MailPlan()
     wanted = invitations(events, team)
+    result.planned = tuple(inv.group for inv in wanted)
     missing: dict[str, int] = {}
     for inv in wanted:
         for person in inv.without_email:
@@ -291,6 +305,119 @@ def _cancel(uid: str, group: str, kind: str, sequence: int, seen: Seen, attendee
             reason: str, version_hash: str, version_attendees: tuple[str, ...], status: str) -> Mail:
     return Mail(CANCEL, reason, uid, group, kind, sequence, seen.attendee, attendees, seen.title, None,
                 seen.start, seen.end, seen.location, version_hash, version_attendees, status)
+
+
+# -- the guard against mass cancellation (pure) ---------------------------------------------
+
+def series_of(group: str) -> str:
+    """The series an occurrence belongs to: 'session/bel-uurtje' of 'session/bel-uurtje/2027-01'
+    (an aftercare's project, a meeting)."""
+    return "/".join(group.split("/")[:2])
+
+
+@dataclass(frozen=True)
+class SeriesEnding:
+    """A series whose every future occurrence this run would cancel."""
+
+    series: str
+    title: str
+    occurrences: int
+    people: tuple[str, ...]             # the recipients' names
+
+
+@dataclass(frozen=True)
+class MassCancellation:
+    """What a refused run would have cancelled."""
+
+    cancels: int                        # CANCEL mails that start a cancellation
+    series: tuple[SeriesEnding, ...]
+    per_person: tuple[tuple[str, int], ...]   # ("Ad Verhoeven (ad)", 12), most first
+
+    def headline(self, dry_run: bool = False) -> str:
+        reasons = []
+        if self.series:
+            reasons.append(f"every future occurrence of {len(self.series)} series")
+        if self.cancels > MASS_CANCEL_MAXIMUM:
+            reasons.append(f"more than {MASS_CANCEL_MAXIMUM} invitations at once")
+        what = f"cancel {self.cancels} invitation{'s' if self.cancels != 1 else ''} ({' and '.join(reasons)})"
+        if dry_run:
+            return f"a run would refuse to {what} and send nothing"
+        return f"refused to {what}; nothing was sent"
+
+    def details(self) -> list[str]:
+        lines = []
+        for ending in self.series:
+            lines.append(f"  {ending.title} ({ending.series}): all {ending.occurrences} future "
+                         f"occurrence{'s' if ending.occurrences != 1 else ''}, for {len(ending.people)} "
+                         f"{'person' if len(ending.people) == 1 else 'people'}: {', '.join(ending.people)}")
+        lines.append("  cancellations per person: " + ", ".join(f"{who} {n}" for who, n in self.per_person))
+        lines.append("A config mistake does this (a deleted sessions: or projects: entry, a wrong person id in "
+                     "participants or team, a kind dropped from mail.invite): fix the config and run again. "
+                     "If these events really are off, run again with --force-cancel.")
+        return lines
+
+
+class MassCancellationRefused(KalenderSyncError):
+    """A run that would cancel too much at once, refused before anything was sent (exit 1, as a
+    sync whose every calendar is refused by the mass-delete guard: nothing was done)."""
+
+    def __init__(self, found: MassCancellation, dry_run: bool = False):
+        super().__init__(found.headline(dry_run))
+        self.found = found
+
+    def __str__(self) -> str:
+        return "\n".join(self.found.details())
+
+
+def mass_cancellation(mail_plan: MailPlan, stored: dict[str, Stored]) -> MassCancellation | None:
+    """Why this run's cancellations are too many to send without --force-cancel, or None.
+
+    Counted are the CANCEL mails that start a cancellation: a mail of a version that was
+    already decided (a forced run that stopped half-way) is finishing one, not a new one.
+    """
+    starting = []
+    for mail in mail_plan.mails:
+        before = stored.get(mail.uid)
+        if mail.method == CANCEL and (before is None or mail.sequence > before.sequence):
+            starting.append(mail)
+    if not starting:
+        return None
+    planned = {series_of(group) for group in mail_plan.planned}
+    withdrawn: dict[str, list[Mail]] = {}
+    for mail in starting:
+        if mail.reason == CANCELLED and series_of(mail.group) not in planned:
+            withdrawn.setdefault(series_of(mail.group), []).append(mail)
+    if not withdrawn and len(starting) <= MASS_CANCEL_MAXIMUM:
+        return None
+    endings = tuple(SeriesEnding(series, mails[0].title, len({m.uid for m in mails}),
+                                 tuple(dict.fromkeys(m.to.name for m in sorted(mails, key=lambda m: m.to.name))))
+                    for series, mails in sorted(withdrawn.items()))
+    counts: dict[str, int] = {}
+    for mail in starting:
+        who = f"{mail.to.name} ({mail.to.person})"
+        counts[who] = counts.get(who, 0) + 1
+    return MassCancellation(len(starting), endings, tuple(sorted(counts.items(), key=lambda c: (-c[1], c[0]))))
+
+
+# -- a dry run without a mail: section (pure) -------------------------------------------------
+
+def placeholder_settings(team: Team) -> MailSettings:
+    """Mail settings that show what would be sent when the config has no `mail:` section: the
+    default kinds, a placeholder organizer, no server (nothing can be sent with them)."""
+    return MailSettings(PLACEHOLDER_ORGANIZER, team.name, "", 0, "none")
+
+
+def missing_for_sending(team: Team) -> str | None:
+    """What the config lacks to send invitations for real; None when nothing is missing."""
+    if team.mail is not None:
+        return None
+    return ("the config has no 'mail:' section, so nothing can be sent yet (the organizer above is a "
+            "placeholder). To send these invitations, add at least:\n"
+            "  mail:\n    organizer: you@example.nl     # the address invitations come from\n"
+            "    smtp_host: smtp.example.nl    # the mail server to send through\n"
+            "and, if the server wants a login, username and password_env (see docs/config.md, Mail). Once "
+            "invitations are sent, these events are left out of the invitees' own calendars (files, feeds, "
+            "CalDAV), so that they do not show twice.")
 
 
 # -- texts (pure) -------------------------------------------------------------------

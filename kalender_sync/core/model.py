@@ -39,7 +39,7 @@ class Calendar:
     id: str
     kind: str                            # a key of schema.CALENDAR_KINDS: "ics", "caldav"
     location: str                        # a file path relative to the config, or a URL
-    username: str | None = None
+    username: str | None = None          # None: no login at all (a server without authentication)
     password_env: str | None = None
     keyring: str | None = None           # keyring service name
 
@@ -187,3 +187,6 @@ class Team:
     # The memo of the `holidays` library's answers this team is planned with (not part of
     # what the team is: two teams with the same config are equal whatever they asked).
     public_holidays: HolidayFacts = field(default_factory=HolidayFacts, compare=False, repr=False)
+    # How much of the past files and feeds keep (core.history); None: none. A config without
+    # `past` gets the table's default from the reader; a Team built in code keeps no past.
+    past: Interval | None = None

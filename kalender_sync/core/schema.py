@@ -21,8 +21,8 @@ from types import MappingProxyType
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, available_timezones
 
-from . import yamltree
-from .durations import parse_interval, parse_length
+from . import mediums, yamltree
+from .durations import IntervalTooLong, check_supported, parse_interval, parse_length
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # The people who keep the YAML write English and Dutch names, short and long.
@@ -33,9 +33,6 @@ _WEEKDAY_NAMES = MappingProxyType({
     "maandag": 0, "dinsdag": 1, "woensdag": 2, "donderdag": 3, "vrijdag": 4, "zaterdag": 5, "zondag": 6,
 })
 LANGUAGES = ("nl", "en")
-# The media a problem message offers; the Dutch words after them are accepted too.
-MEDIA_OFFERED = ("phone", "video", "coffee", "lunch", "walk", "visit", "email", "drinks", "event")
-MEDIA = MEDIA_OFFERED + ("bellen", "videobellen", "koffie", "wandeling", "bezoek", "borrel")
 _SESSION_PERIODS = MappingProxyType({
     "month": 12, "monthly": 12, "quarter": 4, "quarterly": 4, "half year": 2, "half-year": 2,
     "year": 1, "yearly": 1, "maand": 12, "kwartaal": 4, "jaar": 1})
@@ -121,6 +118,21 @@ def _alarm(text: str, key: Key) -> timedelta | None:
     return None if text.lower() in ("none", "off", "geen") else parse_length(text)
 
 
+def _past(text: str, key: Key):
+    if text.lower() in ("none", "off", "geen"):
+        return None
+    try:
+        interval = parse_interval(text)
+    except IntervalTooLong:
+        interval = None
+    except ValueError as exc:
+        raise ValueError(f"{exc}, or none") from None
+    days = {"days": 1, "weeks": 7}.get(interval.unit) if interval else None
+    if interval is None or interval.months > 12 or days and interval.count * days > 366:
+        raise ValueError("at most 1 year of the past is kept")
+    return interval
+
+
 def _time(text: str, key: Key) -> time:
     match = _TIME_RE.match(text)
     if not match:
@@ -132,9 +144,10 @@ def _date(text: str, key: Key) -> date:
     if not _DATE_RE.fullmatch(text):
         raise ValueError("expected a date as YYYY-MM-DD")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(f"not a real date: {exc}") from None
+    return check_supported(day)
 
 
 def _weekday(text: str, key: Key) -> int:
@@ -151,10 +164,8 @@ def _choice(text: str, key: Key) -> str:
 
 
 def _medium(text: str, key: Key) -> str:
-    if text.lower() not in key.choices:
-        raise ValueError(f"unknown medium; use one of {', '.join(MEDIA_OFFERED)}"
-                         + suggest(text.lower(), key.choices))
-    return text.lower()
+    """The medium's id: every word of core.mediums, English or Dutch, names one."""
+    return mediums.read(text).id
 
 
 def _id(text: str, key: Key) -> str:
@@ -236,6 +247,7 @@ def _meeting_time(text: str, key: Key) -> datetime:
         day = date.fromisoformat(match.group(1))
     except ValueError as exc:
         raise ValueError(f"not a real date: {exc}") from None
+    check_supported(day)
     clock = _TIME_RE.match(match.group(2))
     if not clock:
         raise ValueError("not a real time of day")
@@ -253,6 +265,8 @@ def _relative(word: str, own_words: tuple[str, ...]):
             raise ValueError(f"must be {word} the meeting, e.g. '2 weeks {word}'")
         try:
             return parse_interval(body)
+        except IntervalTooLong:
+            raise
         except ValueError as exc:
             raise ValueError(f"{exc} {word} the meeting") from None
     return parse
@@ -303,17 +317,17 @@ def _list(text: str, key: Key) -> tuple:
 TEXT = ValueType("text", "Any text. Quote it if it contains ': ' or starts with a special character.", _text)
 WHOLE_NUMBER = ValueType("whole number", "A number without quotes, such as 2.", _whole_number)
 INTERVAL = ValueType("interval", "A count and a unit: days, weeks, months, quarters or years (Dutch words too), "
-                     "such as 4 months, 6 weeks, 1 year; or a word such as quarterly.", _interval)
+                     "such as 4 months, 6 weeks, 1 year; or a word such as quarterly. At most 100 years.", _interval)
 LENGTH = ValueType("length", "Hours and minutes with their unit, such as 30m, 1h, 1h30m or 90 minutes; "
                    "at most 12 hours. A bare number is refused: is 30 minutes or hours?", _length)
 ALARM = ValueType("length or none", "A length such as 15m, or none.", _alarm)
+PAST = ValueType("interval or none", "An interval such as 4 weeks, at most 1 year; or none.", _past)
 TIME = ValueType("time", "HH:MM on the 24-hour clock, such as 09:00.", _time)
-DATE = ValueType("date", "YYYY-MM-DD, such as 2026-07-01.", _date)
+DATE = ValueType("date", "YYYY-MM-DD, such as 2026-07-01; from 1970-01-01 to 2200-12-31.", _date)
 WEEKDAY = ValueType("weekday", "mon, tue, wed, thu, fri, sat or sun (also monday ... sunday, ma ... zo, "
                     "maandag ... zondag).", _weekday)
 CHOICE = ValueType("choice", "One of the words listed for the key.", _choice)
-MEDIUM = ValueType("medium", "How you meet: " + ", ".join(MEDIA_OFFERED) + " (or in Dutch: "
-                   + ", ".join(MEDIA[len(MEDIA_OFFERED):]) + ").", _medium)
+MEDIUM = ValueType("medium", "How you meet, in English or Dutch: " + mediums.reference() + ".", _medium)
 ID = ValueType("id", "Lower-case letters, digits, '.', '_' or '-', at most 63 characters, "
                "starting with a letter or digit.", _id)
 EMAIL = ValueType("e-mail", "An e-mail address, such as maarten@example.nl.", _email)
@@ -433,8 +447,10 @@ def calendar_section(kinds) -> Section:
         "calendar", "calendars.<id>", "A calendar", "Where the events of the people who name it go: "
         "exactly one kind key (see Calendar kinds), and for a kind that logs in, its credentials.",
         *(Key(kind.key, LOCATIONS[kind.value], kind.help) for kind in kinds.values()),
-        Key("username", TEXT, f"The user name to log in with (with {credentialed})."),
-        Key("password_env", ENVIRONMENT_VARIABLE, "The environment variable that holds the password."),
+        Key("username", TEXT, f"The user name to log in with (with {credentialed}). Without it there "
+            "is no login, for a server without authentication, and no password is read."),
+        Key("password_env", ENVIRONMENT_VARIABLE, "The environment variable that holds the password "
+            "(with username)."),
         Key("keyring", TEXT, "The system keyring's service name under which the password is stored "
             "(for the user name above); instead of password_env."),
         Key("password", REFUSED, "Never: use password_env or keyring."),
@@ -453,6 +469,8 @@ SECTIONS = MappingProxyType({section.name: section for section in (
         Key("language", CHOICE, "The language of the events' titles and texts.", default="nl",
             choices=LANGUAGES),
         Key("horizon", INTERVAL, "How far ahead events are planned; at most 10 years.", default="12 months"),
+        Key("past", PAST, "How much of the past .ics files and feeds keep (CalDAV calendars keep all of it).",
+            default="4 weeks"),
         Key("working_hours", WORKING_HOURS, "The team's working hours: events are only planned inside them.",
             default='{days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:00"}', see="working_hours"),
         Key("holidays", HOLIDAYS, "Whose public holidays no event is planned on.", default="NL",
@@ -517,7 +535,8 @@ SECTIONS = MappingProxyType({section.name: section for section in (
         Key("every", INTERVAL, "Keep in touch at least this often.", required=True),
         Key("last", DATE, "When you were last in touch."),
         Key("next", DATE, "The next contact, when a date was agreed; after last."),
-        Key("medium", MEDIUM, "How you usually meet.", choices=MEDIA),
+        Key("medium", MEDIUM, "How you usually meet.",
+            choices=tuple(dict.fromkeys(mediums.OFFERED_EN + mediums.OFFERED_NL))),   # shown, not parsed
         Key("duration", LENGTH, "How long the reminder's slot in the calendar is.", default="30m"),
         Key("question", TEXT, "Something to ask next time; the reminder shows it."),
     ),

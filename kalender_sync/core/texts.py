@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from types import MappingProxyType
 
+from . import mediums
 from .durations import Interval, format_length
 
 _MONTHS = MappingProxyType({
@@ -21,15 +22,6 @@ _UNITS = MappingProxyType({
            "years": ("jaar", "jaar")}),
     "en": MappingProxyType({"days": ("day", "days"), "weeks": ("week", "weeks"), "months": ("month", "months"),
            "years": ("year", "years")}),
-})
-_MEDIA = MappingProxyType({
-    "nl": MappingProxyType({"phone": "bellen", "video": "videobellen", "coffee": "koffie drinken", "lunch": "lunchen",
-           "walk": "een wandeling", "visit": "langsgaan", "email": "mailen", "drinks": "een borrel",
-           "event": "samen naar een bijeenkomst"}),
-    "en": MappingProxyType({"phone": "a phone call", "video": "a video call", "coffee": "coffee", "lunch": "lunch",
-           "walk": "a walk", "visit": "a visit", "email": "an e-mail", "drinks": "drinks",
-           "event": "an event together", "bellen": "a phone call", "videobellen": "a video call",
-           "koffie": "coffee", "wandeling": "a walk", "bezoek": "a visit", "borrel": "drinks"}),
 })
 
 FOOTER = MappingProxyType({
@@ -61,17 +53,24 @@ def day_text(day: date, lang: str) -> str:
     return f"{day.day} {month} {day.year}" if lang == "nl" else f"{day.day} {month} {day.year}"
 
 
+# Dutch "elk" before a neuter (het-)word in the singular, "elke" before the others:
+# "elk jaar", but "elke dag/week/maand" and, with a number, "elke 2 jaar".
+_NEUTER_NL = frozenset({"years"})
+
+
 def interval_text(interval: Interval, lang: str) -> str:
     one, many = _UNITS[lang][interval.unit]
+    if lang != "nl":
+        return f"every {one}" if interval.count == 1 else f"every {interval.count} {many}"
     if interval.count == 1:
-        return ("elke " if lang == "nl" else "every ") + one
-    return ("elke " if lang == "nl" else "every ") + f"{interval.count} {many}"
+        return ("elk " if interval.unit in _NEUTER_NL else "elke ") + one
+    return f"elke {interval.count} {many}"
 
 
 def medium_text(medium: str | None, lang: str) -> str | None:
     if medium is None:
         return None
-    return _MEDIA[lang].get(medium, medium)
+    return mediums.text(medium, lang)
 
 
 def contact_title(lang: str, contact: str, nudge: int, medium: str | None) -> str:
@@ -84,8 +83,9 @@ def contact_title(lang: str, contact: str, nudge: int, medium: str | None) -> st
 
 
 def contact_description(lang: str, *, contact: str, role: str | None, organisation: str | None,
-                        every: Interval, last: date | None, due: date, anchor: date, nudge: int,
+                        every: Interval, last: date | None, due: date, on: date, nudge: int,
                         medium: str | None, question: str | None, length, owner: str) -> str:
+    """`on`: the day of the reminder itself, to count the days the contact has been open."""
     who = contact + (f", {role}" if role else "") + (f" ({organisation})" if organisation else "")
     how = medium_text(medium, lang)
     if lang == "nl":
@@ -93,7 +93,7 @@ def contact_description(lang: str, *, contact: str, role: str | None, organisati
         lines.append(f"Laatste contact: {day_text(last, lang)}." if last else "Er is nog geen contact vastgelegd.")
         if nudge:
             lines.append(f"Dit contact staat open sinds {day_text(due, lang)} "
-                         f"({(anchor - due).days} dagen). Een vriendelijk geweten: het hoeft niet lang te duren.")
+                         f"({(on - due).days} dagen). Een vriendelijk geweten: het hoeft niet lang te duren.")
         if how:
             lines.append(f"Voorstel: {how}, {format_length(length)}.")
         if question:
@@ -105,7 +105,7 @@ def contact_description(lang: str, *, contact: str, role: str | None, organisati
         lines.append(f"Last contact: {day_text(last, lang)}." if last else "No contact has been logged yet.")
         if nudge:
             lines.append(f"This contact has been open since {day_text(due, lang)} "
-                         f"({(anchor - due).days} days). A friendly conscience: it need not take long.")
+                         f"({(on - due).days} days). A friendly conscience: it need not take long.")
         if how:
             lines.append(f"Suggestion: {how}, {format_length(length)}.")
         if question:
@@ -185,3 +185,49 @@ def meeting_texts(lang: str, part: str, meeting: str, representative: str, when:
 
 def alarm_text(lang: str) -> str:
     return "Herinnering" if lang == "nl" else "Reminder"
+
+
+# -- What a person did to one of our events, as `plan`, `sync` and `purge` report it ------------
+# (core.diff.Reason; cli/calendars.py). Said to the person whose calendar it is: "by you".
+
+_WEEKDAYS_SHORT = MappingProxyType({"nl": ("ma", "di", "wo", "do", "vr", "za", "zo"),
+                                    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")})
+_MONTHS_SHORT = MappingProxyType({
+    "nl": ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+})
+_REASONS = MappingProxyType({
+    "nl": MappingProxyType({
+        "moved": "door jou verplaatst naar {moment}",
+        "edited": "door jou aangepast",
+        "marked-done": "door jou afgevinkt",
+        "logged": "door jou afgevinkt: vastgelegd als contact op {day}",
+        "dropped": "door jou aangepast; niet meer gepland, maar het blijft staan",
+        "deleted": "door jou verwijderd; komt niet terug",
+        "taken": "een andere afspraak heeft dezelfde UID",
+    }),
+    "en": MappingProxyType({
+        "moved": "moved to {moment} by you",
+        "edited": "edited by you",
+        "marked-done": "marked done by you",
+        "logged": "marked done by you: logged as a contact on {day}",
+        "dropped": "edited by you; no longer planned, but it stays",
+        "deleted": "deleted by you; not created again",
+        "taken": "another event has its UID",
+    }),
+})
+
+
+def moment_text(moment, lang: str) -> str:
+    """'Wed 16 Dec 13:00' / 'wo 16 dec 13:00' (a date alone for an all-day event)."""
+    text = f"{_WEEKDAYS_SHORT[lang][moment.weekday()]} {moment.day} {_MONTHS_SHORT[lang][moment.month - 1]}"
+    if hasattr(moment, "hour"):
+        text += f" {moment.hour:02d}:{moment.minute:02d}"
+    return text
+
+
+def reason_text(lang: str, code: str, moment=None, day: date | None = None) -> str:
+    """Why kalender-sync leaves an event alone: what its person did to it."""
+    lang = lang if lang in _REASONS else "en"
+    return _REASONS[lang][code].format(moment=moment_text(moment, lang) if moment is not None else "",
+                                       day=day_text(day, lang) if day is not None else "")

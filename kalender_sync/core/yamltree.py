@@ -151,7 +151,7 @@ def parse(text: str, filename: str) -> tuple[Node | None, list[Problem]]:
         try:
             list(yaml.compose_all(text, Loader=yaml.SafeLoader))
         except yaml.MarkedYAMLError as exc:
-            return None, [_syntax_problem(exc, filename)]
+            return None, [_syntax_problem(exc, filename, text)]
         raise  # pragma: no cover - both parsers disagree on validity: a PyYAML bug
     except yaml.YAMLError as exc:  # pragma: no cover - PyYAML marks nearly all errors
         return None, [Problem(filename, 1, "", f"not valid YAML: {exc}")]
@@ -163,7 +163,7 @@ def parse(text: str, filename: str) -> tuple[Node | None, list[Problem]]:
     return _convert(nodes[0], filename, problems, ""), problems
 
 
-def _syntax_problem(exc: yaml.MarkedYAMLError, filename: str) -> Problem:
+def _syntax_problem(exc: yaml.MarkedYAMLError, filename: str, text: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark else 1
     what = str(exc.problem or exc.context)
@@ -172,7 +172,19 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, filename: str) -> Problem:
         where = str(exc.context).replace("while parsing ", "").replace("while scanning ", "")
         where = re.sub(r"^an? ", "", where)
         what += f" (in the {where} that starts on line {exc.context_mark.line + 1})"
+    if _tab_in_indent(text, line) or "'\\t'" in what:
+        # YAML forbids tabs in indentation; editors that indent with a tab give only the
+        # parser's "found character '\t' that cannot start any token".
+        what += "; indent with spaces, not tabs"
     return Problem(filename, line, "", f"not valid YAML: {what}")
+
+
+def _tab_in_indent(text: str, line: int) -> bool:
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return False
+    written = lines[line - 1]
+    return "\t" in written[:len(written) - len(written.lstrip(" \t-"))]
 
 
 def _convert(node: yaml.Node, filename: str, problems: list[Problem], path: str) -> Node:

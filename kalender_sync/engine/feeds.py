@@ -15,9 +15,9 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from ..core.errors import KalenderSyncError
-from ..core.invitations import for_calendars
+from ..core.history import CalendarPlan, calendar_plan
 from ..core.model import Team
-from ..core.planning import Plan, plan as make_plan
+from ..core.planning import Plan
 from ..core.timezones import VTimezones
 from ..storage.teamfiles import load, log_path
 from .runs import stamp_for
@@ -28,7 +28,7 @@ log = logging.getLogger("kalender_sync.feed")
 @dataclass
 class Snapshot:
     team: Team
-    plan: Plan
+    plan: CalendarPlan        # with the past stretch: a feed keeps the recent past too
     loaded_at: datetime       # when this config was loaded (real clock, UTC)
     rendered: dict[str, bytes] = field(default_factory=dict)     # person -> feed body
 
@@ -42,12 +42,14 @@ def _stat(path: Path) -> tuple | None:
 
 
 def render_feed(team: Team, plan: Plan, person_id: str, zones: VTimezones | None = None) -> bytes:
-    """One person's feed: METHOD:PUBLISH, no ATTENDEE, refresh hints, stable DTSTAMP/SEQUENCE
-    (derived from the plan's day), so the same input always gives the same bytes."""
+    """One person's feed: the past stretch and the plan, METHOD:PUBLISH, no ATTENDEE, refresh
+    hints, stable DTSTAMP/SEQUENCE (derived from the plan's day), so the same input always
+    gives the same bytes."""
     person = team.people[person_id]
     name = f"{team.feed.name or team.name} — {person.name}"
     from ..core.render import render_calendar   # icalendar: only when a feed is asked for
-    return render_calendar(plan.for_person(person_id), stamp_for(plan.today), name, person.language,
+    shown = plan.shown_for(person_id) if isinstance(plan, CalendarPlan) else plan.for_person(person_id)
+    return render_calendar(shown, stamp_for(plan.today), name, person.language,
                            zones, method="PUBLISH", refresh=team.feed.refresh)
 
 
@@ -87,12 +89,12 @@ class FeedPlans:
         if good is not None and key == self._files_key:
             today = self._today(good.team)
             if today != good.plan.today:           # a new day: same team, new plan
-                self._good = Snapshot(good.team, for_calendars(make_plan(good.team, today), good.team), good.loaded_at)
+                self._good = Snapshot(good.team, calendar_plan(good.team, today), good.loaded_at)
             return self._good
         self._files_key = key
         try:
             team = load(self.config_path)
-            snapshot = Snapshot(team, for_calendars(make_plan(team, self._today(team)), team), self._now())
+            snapshot = Snapshot(team, calendar_plan(team, self._today(team)), self._now())
         except Exception as exc:                   # noqa: BLE001 - keep serving, report on /healthz
             message = (exc.args[0] if exc.args else str(exc)) if isinstance(exc, KalenderSyncError) else (
                 f"internal error: {type(exc).__name__}: {exc}")
@@ -107,7 +109,7 @@ class FeedPlans:
                 raise
             today = self._today(good.team)
             if today != good.plan.today:
-                self._good = Snapshot(good.team, for_calendars(make_plan(good.team, today), good.team), good.loaded_at)
+                self._good = Snapshot(good.team, calendar_plan(good.team, today), good.loaded_at)
             return self._good
         if self._error is not None:
             log.info("config %s loads again", self.config_path)

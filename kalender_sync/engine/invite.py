@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Callable
 
 from ..core.errors import UsageError
-from ..core.invitations import Mail, MailPlan, plan_mails, subject
+from ..core.invitations import (Mail, MailPlan, MassCancellation, MassCancellationRefused, mass_cancellation,
+                                plan_mails, subject)
 from ..core.model import MailSettings, Team
 from ..core.planning import PlannedEvent
 from ..storage.invites import InviteState
@@ -108,24 +109,37 @@ def run_lock(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def preview(team: Team, events: list[PlannedEvent], state_path: Path, today: date) -> MailPlan:
-    """The mails a run would send now; reads the invitation database, writes nothing."""
+def preview(team: Team, events: list[PlannedEvent], state_path: Path,
+            today: date) -> tuple[MailPlan, MassCancellation | None]:
+    """The mails a run would send now, and whether the mass-cancellation guard would refuse
+    them; reads the invitation database, writes nothing."""
     state = InviteState(state_path, read_only=True) if state_path.exists() else None
     try:
-        return plan_mails(events, team, state.load() if state else {}, today)
+        stored = state.load() if state else {}
+        mail_plan = plan_mails(events, team, stored, today)
+        return mail_plan, mass_cancellation(mail_plan, stored)
     finally:
         if state is not None:
             state.close()
 
 
-def send(team: Team, events: list[PlannedEvent], state_path: Path, today: date) -> tuple[MailPlan, Delivery]:
-    """Send what is owed now and record it; returns what was planned and what happened."""
+def send(team: Team, events: list[PlannedEvent], state_path: Path, today: date,
+         force_cancel: bool = False) -> tuple[MailPlan, Delivery]:
+    """Send what is owed now and record it; returns what was planned and what happened.
+
+    Raises MassCancellationRefused, before connecting to anything, when the run would
+    cancel too much at once and `force_cancel` is not given.
+    """
     from ..storage.credentials import mail_password
     from ..targets.mail import SmtpPublisher
     with run_lock(state_path):
         state = InviteState(state_path)
         try:
-            mail_plan = plan_mails(events, team, state.load(), today)
+            stored = state.load()
+            mail_plan = plan_mails(events, team, stored, today)
+            refusal = mass_cancellation(mail_plan, stored)
+            if refusal is not None and not force_cancel:
+                raise MassCancellationRefused(refusal)
             delivery = Delivery()
             if mail_plan.mails:           # nothing to send: no connection, no password needed
                 publisher = SmtpPublisher(team.mail, mail_password(team.mail))

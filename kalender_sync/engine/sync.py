@@ -13,12 +13,13 @@ import hashlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
-from typing import Callable
+from typing import Callable, Mapping
 
-from ..core.diff import (CONFLICT, CREATE, DELETE, DONE, EDITED, GONE, KEEP, SKIP, SYNCED, TAKEN, UPDATE, Action,
-                         Change, Existing, diff, summarize)
-from ..core.errors import TargetError
+from ..core.diff import (CONFLICT, CREATE, DELETE, DONE, EDITED, GONE, KEEP, LOGGED, SKIP, SYNCED, TAKEN, UPDATE,
+                         Action, Change, Existing, diff, summarize)
+from ..core.errors import KalenderSyncError, TargetError
 from ..core.fingerprint import content_hash
+from ..core.history import CalendarPlan, PastStretch
 from ..core.model import Calendar, LoggedContact, Person, Team
 from ..core.planning import Plan, PlannedEvent, day_of, uid_for
 from ..storage.status import Record, StatusStore, stamp_text
@@ -42,6 +43,7 @@ class CalendarResult:
     notes: list[str] = field(default_factory=list)
     refused: str | None = None
     written: bool = False        # a batched target (a file) was written
+    listed: bool = False         # the calendar could be read (a failure before that: nothing known)
 
     @property
     def planned(self) -> dict[str, int]:
@@ -49,6 +51,11 @@ class CalendarResult:
 
     def count(self, action: Action) -> None:
         self.done[action] = self.done.get(action, 0) + 1
+
+    @property
+    def wrote(self) -> bool:
+        """Something in this calendar was changed by this run."""
+        return any(self.done.get(a) for a in (CREATE, UPDATE, DELETE)) or self.written
 
 
 def shard_of(person_id: str, shards: int) -> int:
@@ -68,15 +75,32 @@ def classify(calendar: str, item: Item | None, known: dict[str, Record], planned
     if key is not None and uid_for(key) == uid:
         written = item.written_hash or ""
         status = SYNCED
+        moved = None
         if capabilities.others_can_edit and not (written and item.seen_hash == written):
             status = DONE if key.startswith("contact/") and marked_done(item.title) else EDITED
-        return Record(calendar, uid, item.href, item.etag, written, item.sequence, item.stamp, status, key, end)
+            moved = _moved(known.get(uid), item)
+        return Record(calendar, uid, item.href, item.etag, written, item.sequence, item.stamp, status, key, end,
+                      item.title, item.start, moved)
     if capabilities.others_can_edit and uid in known and known[uid].status != TAKEN:
         # Ours once, but a client dropped our properties while editing: theirs now.
-        return replace(known[uid], href=item.href, etag=item.etag, status=EDITED, sequence=item.sequence)
+        return replace(known[uid], href=item.href, etag=item.etag, status=EDITED, sequence=item.sequence,
+                       title=item.title, start=item.start, moved=_moved(known[uid], item))
     if uid in planned_uids:
-        return Record(calendar, uid, item.href, item.etag, "", item.sequence, item.stamp, TAKEN, None, end)
+        return Record(calendar, uid, item.href, item.etag, "", item.sequence, item.stamp, TAKEN, None, end,
+                      item.title, item.start)
     return None
+
+
+def _moved(before: Record | None, item: Item) -> bool | None:
+    """Did its person move an event we wrote? Compared with the start it had when we last
+    knew it (as we wrote it, or as they had it already); None when we never knew it."""
+    if before is None or before.start is None:
+        return None
+    now, then = _moment(item.start), _moment(before.start)
+    shifted = type(now) is not type(then) or now != then
+    if before.status in (EDITED, DONE):
+        return True if before.moved or shifted else before.moved
+    return shifted
 
 
 def observe(calendar: str, view: dict[str, Record], listing: Listing, planned_uids: set[str],
@@ -126,7 +150,17 @@ def as_existing(record: Record) -> Existing:
     return Existing(uid=record.uid, key=record.key if record.status != TAKEN else None,
                     hash=record.hash, sequence=record.sequence,
                     end=date.fromisoformat(record.end) if record.end else None,
-                    state=record.status, href=record.href, etag=record.etag)
+                    state=record.status, href=record.href, etag=record.etag,
+                    title=record.title, start=_moment(record.start), moved=record.moved)
+
+
+def _moment(text: str | None) -> datetime | date | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _end_day(event: PlannedEvent) -> str:
@@ -175,7 +209,10 @@ class CalendarRun:
             self.status.set_sync_token(self.key, token)
 
     def run(self, planned: list[PlannedEvent], *, dry_run: bool, force_delete: bool,
-            progress: Callable[[int], None] | None = None) -> CalendarResult:
+            progress: Callable[[int], None] | None = None,
+            logged: Mapping[str, date] | None = None, past: PastStretch | None = None) -> CalendarResult:
+        """`logged`: events here marked done whose contacts this run logs (UID -> the contact's day).
+        `past`: the past stretch, for a target that keeps no history of its own (a file)."""
         result = CalendarResult(self.person.id, self.target.describe())
         if self._view is None:
             try:
@@ -186,10 +223,13 @@ class CalendarRun:
             except TargetError as exc:
                 result.failures.append(f"listing failed: {exc}")
                 return result
+        result.listed = True
         view = self._view
         existing = {uid: as_existing(r) for uid, r in view.items()}
+        if past is not None and not self.capabilities.keeps_history:
+            planned, existing = past.for_calendar(self.person.id, planned, existing)
         result.changes = diff(self.person.id, planned, existing, self.today,
-                              keep_history=self.capabilities.keeps_history)
+                              keep_history=self.capabilities.keeps_history, logged=logged)
         live = {uid for uid, e in existing.items()
                 if e.owned and e.state == SYNCED and (e.end is None or e.end >= self.today)}
         counts = summarize(result.changes)
@@ -246,7 +286,7 @@ class CalendarRun:
             for change in result.changes:
                 if progress is not None:
                     progress(1)
-                if change.action in (KEEP, CONFLICT, SKIP):
+                if change.action in (KEEP, CONFLICT, SKIP, LOGGED):
                     result.count(change.action)
                     continue
                 body = None
@@ -270,6 +310,9 @@ class CalendarRun:
                 result.written = self.target.flush(writer.unchanged(result.changes))
             except TargetError as exc:
                 result.failures.append(str(exc))
+                # Nothing of the batch took effect: it did not create, update or delete anything.
+                for action in (CREATE, UPDATE, DELETE):
+                    result.done.pop(action, None)
                 return False
             # Records of a batched target are true once it is written: drop what it no
             # longer holds, keep what it holds now.
@@ -312,7 +355,7 @@ class _Writer:
 
     def _new_record(self, event: PlannedEvent, href: str, etag: str | None, sequence: int) -> Record:
         return Record(self.key, event.uid, href, etag, content_hash(event), sequence, stamp_text(self.run.stamp),
-                      SYNCED, event.key, _end_day(event))
+                      SYNCED, event.key, _end_day(event), event.title, event.start.isoformat())
 
     def apply(self, change: Change, body=None, retry: bool = True) -> None:
         record = self.view.get(change.uid)
@@ -411,7 +454,14 @@ def calendar_jobs(team: Team, people: list[str] | None = None, shard: tuple[int,
 
 
 def completed_contacts(team: Team, views: list[dict[str, Record]], today: date) -> list[LoggedContact]:
-    """Contacts people marked done in their own calendar, not yet in the log.
+    """Contacts people marked done in their own calendar, not yet in the log."""
+    return marked_contacts(team, views, today)[0]
+
+
+def marked_contacts(team: Team, views: list[dict[str, Record]],
+                    today: date) -> tuple[list[LoggedContact], dict[str, date]]:
+    """Contacts people marked done in their own calendar, not yet in the log; and the events
+    that say so (UID -> the day the contact is logged on).
 
     A reminder counts once: only while its due date is still the agreement's current
     due date. After it is logged the due date moves on, so a second sync adds nothing.
@@ -419,6 +469,7 @@ def completed_contacts(team: Team, views: list[dict[str, Record]], today: date) 
     from ..core.planning import contact_status
     agreements = {(a.owner, a.id): a for a in team.contacts}
     found: dict[tuple[str, str], LoggedContact] = {}
+    marks: list[tuple[str, tuple[str, str]]] = []
     for view in views:
         for record in view.values():
             if record.status != DONE or not record.key:
@@ -430,7 +481,10 @@ def completed_contacts(team: Team, views: list[dict[str, Record]], today: date) 
             on = min(date.fromisoformat(record.end), today) if record.end else today
             found.setdefault((owner, agreement_id), LoggedContact(
                 owner, agreement_id, on, None, "marked done in the calendar"))
-    return sorted(found.values(), key=lambda e: (e.owner, e.agreement))
+            marks.append((record.uid, (owner, agreement_id)))
+    # Every event marked done for that due date says the same: the one contact, on its one day.
+    events = {uid: found[agreement].on for uid, agreement in marks}
+    return sorted(found.values(), key=lambda e: (e.owner, e.agreement)), events
 
 
 def sync_team(team: Team, plan: Plan, jobs: list[Job], status: StatusStore, stamp: datetime, context, *,
@@ -464,8 +518,9 @@ def sync_team(team: Team, plan: Plan, jobs: list[Job], status: StatusStore, stam
                     runs.append((job, run, f"listing failed: {exc}"))
                     continue
             runs.append((job, run, None))
-        completed = completed_contacts(team, [run._view for _, run, failure in runs
-                                              if failure is None and run._view is not None], plan.today)
+        completed, marked = marked_contacts(team, [run._view for _, run, failure in runs
+                                                  if failure is None and run._view is not None], plan.today)
+        names = {(a.owner, a.id): a.contact for a in team.contacts} if completed else {}
         if completed:
             if record_contacts is not None and not dry_run:
                 record_contacts(completed)
@@ -478,8 +533,10 @@ def sync_team(team: Team, plan: Plan, jobs: list[Job], status: StatusStore, stam
                 results.append(CalendarResult(job.person.id, where, failures=[failure]))
                 continue
             result = run.run(plan.for_person(job.person.id), dry_run=dry_run, force_delete=force_delete,
-                             progress=progress)
-            result.notes[:0] = [f"'{e.agreement}' marked done in the calendar: logged as a contact on {e.on}"
+                             progress=progress, logged=marked,
+                             past=plan.past if isinstance(plan, CalendarPlan) else None)
+            result.notes[:0] = [f"contact with {names.get((e.owner, e.agreement), e.agreement)} marked done "
+                                f"in the calendar: logged as a contact on {e.on}"
                                 for e in completed if e.owner == job.person.id]
             results.append(result)
             run.release()
@@ -491,33 +548,81 @@ def sync_team(team: Team, plan: Plan, jobs: list[Job], status: StatusStore, stam
     return results
 
 
-def purge_calendar(job: Job, status: StatusStore, context) -> CalendarResult:
-    """Remove every event this tool created from one calendar, and nothing else."""
-    from ..targets.registry import open_target
-    target = open_target(job.calendar, job.person, context)
-    result = CalendarResult(job.person.id, target.describe())
-    key = target.identity()
+@dataclass
+class PurgeSurvey:
+    """What purging one calendar would remove, and what it leaves because its person changed it."""
+
+    job: Job
+    target: CalendarTarget | None
+    key: str
+    where: str
+    remove: list[tuple[str, Item, Record]] = field(default_factory=list)
+    changed: list[Record] = field(default_factory=list)     # edited, moved or marked done by the person
+    failures: list[str] = field(default_factory=list)
+
+
+def survey_purge(job: Job, context, *, open_target=None) -> PurgeSurvey:
+    """Read one calendar and sort what is ours in it: untouched, or changed by its person."""
+    if open_target is None:
+        from ..targets.registry import open_target
+    where = job.calendar.location.replace("{person}", job.person.id)
+    try:
+        target = open_target(job.calendar, job.person, context)
+    except KalenderSyncError as exc:      # no password, no such folder: this calendar only
+        return PurgeSurvey(job, None, "", where, failures=[str(exc)])
+    survey = PurgeSurvey(job, target, target.identity(), target.describe())
     try:
         listing = target.list(None)
         items = target.read([item.href for item in listing.items]) if listing.items else {}
-        for href, item in items.items():
-            record = classify(key, item, {}, set(), target.capabilities)
-            if record is None or record.status == TAKEN:
+    except TargetError as exc:
+        survey.failures.append(f"listing failed: {exc}")
+        return survey
+    for href, item in sorted(items.items()):
+        record = classify(survey.key, item, {}, set(), target.capabilities)
+        if record is None or record.status == TAKEN:
+            continue
+        if record.status in (EDITED, DONE):
+            survey.changed.append(record)
+        survey.remove.append((href, item, record))
+    return survey
+
+
+def carry_out_purge(survey: PurgeSurvey, status: StatusStore, *, include_changed: bool) -> CalendarResult:
+    """Remove what the survey found (with the version tags it read: an event changed since
+    stays); events their person changed only with `include_changed`."""
+    result = CalendarResult(survey.job.person.id, survey.where, failures=list(survey.failures))
+    target = survey.target
+    if target is None:
+        return result
+    result.listed = not survey.failures
+    try:
+        if survey.failures:
+            return result
+        for href, item, record in survey.remove:
+            if record.status in (EDITED, DONE) and not include_changed:
+                result.count(CONFLICT)
                 continue
             try:
                 target.delete(href, item.etag)
                 result.count(DELETE)
-                status.forget(key, record.uid)
+                status.forget(survey.key, record.uid)
             except PreconditionFailed:
-                result.failures.append(f"'{record.key}' changed while purging; run purge again")
+                result.failures.append(f"'{record.title or item.title}' changed while purging; run purge again")
             except TargetError as exc:
                 result.failures.append(str(exc))
-        result.written = target.flush()
-    except TargetError as exc:
-        result.failures.append(f"listing failed: {exc}" if not result.done else str(exc))
+        try:
+            result.written = target.flush()
+        except TargetError as exc:
+            result.failures.append(str(exc))
     finally:
         target.close()
     if not result.failures:
-        status.forget(key, *status.records(key))
-        status.set_sync_token(key, None)
+        status.forget(survey.key, *status.records(survey.key))
+        status.set_sync_token(survey.key, None)
     return result
+
+
+def purge_calendar(job: Job, status: StatusStore, context, *, include_changed: bool = False) -> CalendarResult:
+    """Remove every event this tool created from one calendar, and nothing else; an event its
+    person changed (moved, edited, marked done) only with `include_changed`."""
+    return carry_out_purge(survey_purge(job, context), status, include_changed=include_changed)

@@ -30,10 +30,10 @@ from pathlib import Path
 
 import yaml
 
-from ..core.config import load_team, slug
-from ..core.schema import MEDIA, MEDIA_OFFERED
+from ..core import mediums
+from ..core.config import in_the_future, load_team, slug
 from ..core.contactlog import fold
-from ..core.durations import Interval, parse_interval
+from ..core.durations import Interval, check_supported, parse_interval
 from ..core.model import ContactAgreement, Team
 from ..storage.atomic import write_atomically
 from ..core.errors import ConfigError, KalenderSyncError, UsageError
@@ -114,15 +114,42 @@ def _read_csv(path: Path) -> list[tuple[int, list[object]]]:
         raise UsageError(f"file not found: {path}") from None
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    text = _csv_text(path, raw)
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = max((";", ",", "\t"), key=lambda d: (header.count(d), d == ";"))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return [(number, row) for number, row in enumerate(reader, start=1)]
+
+
+# Control characters a text CSV may hold: tab, line ends, form feed, and DOS's end-of-file mark.
+_TEXT_CONTROLS = frozenset("\t\n\r\f\v\x1a")
+
+
+def _csv_text(path: Path, raw: bytes) -> str:
+    """The file's text; UsageError when it is not text (its bytes are never echoed)."""
+    if raw.startswith(b"PK\x03\x04"):
+        raise UsageError(f"{path}: not a text CSV file: it is a zip archive, such as an Excel workbook; "
+                         "name it .xlsx, or save it from Excel as CSV")
+    if raw.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UsageError(f"{path}: not a text CSV file: it is an old Excel (.xls) or Office file; "
+                         "save it as .xlsx or .csv")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's "Unicode text" is UTF-16 with a byte order mark (and tabs between columns).
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         # Excel on Windows saves "CSV" in the ANSI code page: Windows-1252 in the Netherlands.
         text = raw.decode("cp1252", errors="replace")
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = max((";", ",", "\t"), key=lambda d: (header.count(d), d == ";"))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    return [(number, row) for number, row in enumerate(reader, start=1)]
+    sample = text[:65536]
+    controls = sum(1 for char in sample if char < " " and char not in _TEXT_CONTROLS or char == "\x7f")
+    if "\x00" in sample or controls > max(2, len(sample) // 100):
+        raise UsageError(f"{path}: not a text CSV file (it holds binary data); save the contact list "
+                         "as CSV or .xlsx")
+    return text
 
 
 def _read_xlsx(path: Path) -> list[tuple[int, list[object]]]:
@@ -180,6 +207,10 @@ def _parse_date(value: object) -> date:
     raise ValueError("expected a date such as 2026-07-01 or 1-7-2026")
 
 
+def _supported_date(value: object) -> date:
+    return check_supported(_parse_date(value))
+
+
 def _parse_every(value: object) -> Interval:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise ValueError("a bare number is ambiguous; write '4 months' or '6 weeks'")
@@ -219,6 +250,9 @@ def parse_rows(team: Team, person: str, table: list[tuple[int, list[object]]], e
 
     existing = [a for a in team.contacts if a.owner == person]
     seen: dict[str, int] = {}        # folded name / slug -> row
+    # A contact whose row was skipped: a later row for it is skipped too, or a near-empty
+    # duplicate would be imported in place of the row the person meant.
+    skipped: dict[str, int] = {}
     for number, cells in rows[1:]:
         result.rows += 1
 
@@ -241,6 +275,12 @@ def parse_rows(team: Team, person: str, table: list[tuple[int, list[object]]], e
         if first is not None:
             result.problems.append(RowProblem(number, "duplicate", f"{name}: the same contact as row {first}; skipped"))
             continue
+        first = skipped.get(folded) or skipped.get(ident)
+        if first is not None:
+            result.problems.append(RowProblem(
+                number, "duplicate", f"{name}: the same contact as row {first}, which was skipped; fix row {first} "
+                "and import again; skipped"))
+            continue
         values: dict[str, str] = {"with": name}
         errors: list[str] = []
         for key in ("role", "organisation"):
@@ -259,23 +299,25 @@ def parse_rows(team: Team, person: str, table: list[tuple[int, list[object]]], e
         raw_last = cell("last")
         if _cell_text(raw_last):
             try:
-                last = _parse_date(raw_last)
+                last = _supported_date(raw_last)
             except ValueError as exc:
                 errors.append(f"last contact {_cell_text(raw_last)!r}: {exc}")
             else:
                 if last > today:
-                    errors.append(f"last contact {last} is in the future (today is {today})")
+                    errors.append(f"last contact {last} {in_the_future(today)}")
                 else:
                     values["last"] = last.isoformat()
         if medium := _cell_text(cell("medium")):
-            if medium.lower() not in MEDIA:
-                errors.append(f"medium {medium!r}: use one of {', '.join(MEDIA_OFFERED)}")
+            if mediums.find(medium) is None:
+                errors.append(f"medium {medium!r}{mediums.suggestion(medium)}: use one of {mediums.offered()}")
             else:
-                values["medium"] = medium.lower()
+                values["medium"] = medium.lower()    # the person's own word: the config reads it
         if question := _cell_text(cell("question")):
             values["question"] = question
         if errors:
             result.problems.append(RowProblem(number, "bad", f"{name}: {'; '.join(errors)}; skipped"))
+            skipped.setdefault(folded, number)
+            skipped.setdefault(ident, number)
             continue
         seen[folded] = seen[ident] = number
         result.new.append(NewAgreement(number, {k: values[k] for k in FIELDS if k in values}))

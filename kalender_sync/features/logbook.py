@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from ..core.config import slug
+from ..core.config import in_the_future, slug
 from ..core.contactlog import fold, load_log, match_agreement
 from ..core.model import ContactAgreement, LoggedContact, Team
 from ..core.planning import ContactStatus, contact_status, plan as make_plan
@@ -109,7 +109,7 @@ def append_contact(config_path: Path, team: Team, person: str, contact: str, on:
     """
     agreement = resolve_contact(team, person, contact)
     if today is not None and on > today:
-        raise UsageError(f"--on {on} is in the future (today is {today}); log a contact after it happened")
+        raise UsageError(f"--on {on} {in_the_future(today)}; log a contact after it happened")
     if next_date is not None and next_date <= on:
         raise UsageError(f"--next {next_date} must come after the contact (--on {on})")
     if note is not None:
@@ -131,7 +131,7 @@ def append_contact(config_path: Path, team: Team, person: str, contact: str, on:
     base = _without_log(team)
     # 1. The log as it is must be valid: a hand-edited mistake is reported, nothing appended.
     try:
-        load_log(base, old_text, str(path))
+        load_log(base, old_text, str(path), today)
     except ConfigError as exc:
         raise ConfigError(exc.problems, "contact log (nothing was logged; fix it first)") from None
 
@@ -148,7 +148,7 @@ def append_contact(config_path: Path, team: Team, person: str, contact: str, on:
     #    valid log as a whole (an old file that is not a block list cannot take a '- ' line).
     new_text = old_text + addition
     try:
-        new_team = load_log(base, new_text, str(path))
+        new_team = load_log(base, new_text, str(path), today)
     except ConfigError as exc:
         raise UsageError(f"cannot append to {path}: the result would not be a valid contact log "
                          f"({exc.problems[0] if exc.problems else exc}); nothing was logged") from None

@@ -40,6 +40,10 @@ def secret(where: str, password_env: str | None, keyring_service: str | None, us
 
 
 def password_for(calendar: Calendar, username: str | None) -> str | None:
+    """The calendar's password; None without a username: a server without login needs none, so
+    its password_env or keyring (left from a copied example) is not read."""
+    if username is None:
+        return None
     return secret(f"calendar '{calendar.id}'", calendar.password_env, calendar.keyring, username)
 
 

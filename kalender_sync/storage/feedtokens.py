@@ -19,6 +19,7 @@ import json
 import os
 import re
 import secrets
+import socket
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -59,12 +60,24 @@ def well_formed(token: str) -> bool:
     return TOKEN_RE.fullmatch(token) is not None
 
 
-def base_url(feed) -> str:
-    """Where the feeds are reached: feed.base_url, else http://host:port of feed.listen."""
+# Addresses a server listens on to be reached on every interface: no client can open a link to
+# them, so a link names this machine instead.
+_ANY_ADDRESS = ("0.0.0.0", "::", "")
+
+
+def base_url(feed, host: str | None = None, port: int | None = None) -> str:
+    """Where the feeds are reached: feed.base_url, else http://HOST:PORT of the server.
+
+    `host`/`port`: what `serve --host/--port` is (or will be) started with, over feed.listen.
+    """
     if feed.base_url:
         return feed.base_url.rstrip("/")
-    host = f"[{feed.host}]" if ":" in feed.host else feed.host
-    return f"http://{host}:{feed.port}"
+    host = feed.host if host is None else host
+    port = feed.port if port is None else port
+    if host in _ANY_ADDRESS:
+        host = socket.gethostname() or "localhost"
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{port}"
 
 
 def feed_url(base: str, person: str, token: str) -> str:
@@ -83,7 +96,20 @@ class TokenRecord:
     created: str                 # ISO 8601 UTC; when the token was made (not secret)
 
 
-def _parse(data: bytes, path: Path) -> dict[str, TokenRecord]:
+@dataclass(frozen=True)
+class _Contents:
+    tokens: dict[str, TokenRecord]
+    # person -> when their link was revoked (ISO 8601 UTC), while they have no new one: so
+    # `feeds` can say "revoked" rather than "no link yet", and `rotate --missing` does not
+    # quietly give back a link someone took away.
+    revoked: dict[str, str]
+
+
+def _utc_text(now: datetime | None) -> str:
+    return (now or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(data: bytes, path: Path) -> _Contents:
     def broken(why: str) -> FeedTokenError:
         return FeedTokenError(f"the feed token file {path} is damaged ({why}); move it away and run "
                               "`kalender-sync feed-token rotate --all` to give everyone a new link")
@@ -99,16 +125,22 @@ def _parse(data: bytes, path: Path) -> dict[str, TokenRecord]:
         if not isinstance(digest, str) or not re.fullmatch(r"[0-9a-f]{64}", digest):
             raise broken(f"no valid sha256 for {person!r}")
         result[person] = TokenRecord(person, digest, str(entry.get("created", "")))
-    return result
+    # Written since revocations are remembered; a file without it is one from before.
+    revoked = doc.get("revoked", {})
+    if not isinstance(revoked, dict) or not all(isinstance(v, str) for v in revoked.values()):
+        raise broken("revoked is not an object of person -> time")
+    return _Contents(result, {p: t for p, t in revoked.items() if p not in result})
 
 
-def _serialize(records: dict[str, TokenRecord]) -> bytes:
+def _serialize(contents: _Contents) -> bytes:
     doc = {
         "version": FILE_VERSION,
         "comment": "kalender-sync feed tokens: SHA-256 hashes only; the links cannot be recovered "
                    "from this file. New link: kalender-sync feed-token rotate PERSON",
-        "tokens": {p: {"sha256": r.sha256, "created": r.created} for p, r in sorted(records.items())},
+        "tokens": {p: {"sha256": r.sha256, "created": r.created} for p, r in sorted(contents.tokens.items())},
     }
+    if contents.revoked:
+        doc["revoked"] = dict(sorted(contents.revoked.items()))
     return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
@@ -148,7 +180,7 @@ class TokenStore:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._cache_key: tuple | None = None
-        self._cache: dict[str, TokenRecord] = {}
+        self._cache = _Contents({}, {})
         self._lock = threading.Lock()
 
     # -- reading -----------------------------------------------------------------------------
@@ -161,25 +193,31 @@ class TokenStore:
             raise FeedTokenError(f"cannot read the feed token file {self.path}: {exc.strerror}") from exc
         return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
-    def records(self) -> dict[str, TokenRecord]:
-        """Every person's token record; {} when there is no file yet. Raises FeedTokenError
-        when the file is damaged (the server then serves no feed at all: it fails closed)."""
+    def _contents(self) -> _Contents:
         with self._lock:
             key = self._stat_key()
             if key is None:
-                self._cache_key, self._cache = None, {}
-                return {}
-            if key != self._cache_key:
+                self._cache_key, self._cache = None, _Contents({}, {})
+            elif key != self._cache_key:
                 try:
                     data = self.path.read_bytes()
                 except FileNotFoundError:
-                    self._cache_key, self._cache = None, {}
-                    return {}
+                    self._cache_key, self._cache = None, _Contents({}, {})
+                    return self._cache
                 except OSError as exc:
                     raise FeedTokenError(f"cannot read the feed token file {self.path}: {exc.strerror}") from exc
                 self._cache = _parse(data, self.path)
                 self._cache_key = key
-            return dict(self._cache)
+            return self._cache
+
+    def records(self) -> dict[str, TokenRecord]:
+        """Every person's token record; {} when there is no file yet. Raises FeedTokenError
+        when the file is damaged (the server then serves no feed at all: it fails closed)."""
+        return dict(self._contents().tokens)
+
+    def revoked(self) -> dict[str, str]:
+        """person -> when their link was revoked, for people who have had no new link since."""
+        return dict(self._contents().revoked)
 
     def verify(self, person: str, token: str) -> bool:
         """True if `token` is `person`'s current token. Constant time in the token: the hash
@@ -196,31 +234,34 @@ class TokenStore:
         the only time the raw tokens exist outside the subscribers' calendar apps."""
         if not people:
             raise UsageError("name a person, or use --all")
-        created = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        created = _utc_text(now)
         tokens = {person: new_token() for person in people}
         with _locked(self.path):
             current = self._read_for_update()
             for person, token in tokens.items():
-                current[person] = TokenRecord(person, hash_token(token), created)
+                current.tokens[person] = TokenRecord(person, hash_token(token), created)
+                current.revoked.pop(person, None)
             _write_private(self.path, _serialize(current))
         return tokens
 
-    def revoke(self, people: list[str]) -> list[str]:
-        """Remove these people's tokens (their links stop working, no new link). Returns who had one."""
+    def revoke(self, people: list[str], now: datetime | None = None) -> list[str]:
+        """End these people's links (no new link); the file remembers when. Returns who had one."""
+        revoked = _utc_text(now)
         with _locked(self.path):
             current = self._read_for_update()
-            removed = [p for p in people if p in current]
+            removed = [p for p in people if p in current.tokens]
             for person in removed:
-                del current[person]
+                del current.tokens[person]
+                current.revoked[person] = revoked
             if removed:
                 _write_private(self.path, _serialize(current))
         return removed
 
-    def _read_for_update(self) -> dict[str, TokenRecord]:
+    def _read_for_update(self) -> _Contents:
         try:
             data = self.path.read_bytes()
         except FileNotFoundError:
-            return {}
+            return _Contents({}, {})
         except OSError as exc:
             raise FeedTokenError(f"cannot read the feed token file {self.path}: {exc.strerror}") from exc
         return _parse(data, self.path)

@@ -40,6 +40,11 @@ class Record:
     status: ItemState
     key: str | None = None
     end: str | None = None       # ISO date of the event's end: past events are history
+    # As the calendar holds it (someone's edit included): what `plan` shows for an event the
+    # plan no longer has, and the time a person moved it to.
+    title: str | None = None
+    start: str | None = None     # ISO date or date-time of its start
+    moved: bool | None = None    # edited: its person moved it (None: not known, e.g. the database was lost)
 
 
 class StatusStore(Protocol):
@@ -155,11 +160,25 @@ class State(Database):
         """CREATE TABLE IF NOT EXISTS events (
             calendar TEXT NOT NULL, uid TEXT NOT NULL, href TEXT NOT NULL, etag TEXT,
             hash TEXT NOT NULL, sequence INTEGER NOT NULL, stamp TEXT NOT NULL,
-            status TEXT NOT NULL, key TEXT, end_day TEXT, PRIMARY KEY (calendar, uid))""",
+            status TEXT NOT NULL, key TEXT, end_day TEXT, title TEXT, start_at TEXT, moved INTEGER,
+            PRIMARY KEY (calendar, uid))""",
         "CREATE INDEX IF NOT EXISTS events_href ON events (calendar, href)",
         "CREATE TABLE IF NOT EXISTS calendars (calendar TEXT PRIMARY KEY, sync_token TEXT)",
     )
     probe = "SELECT 1 FROM events LIMIT 1"
+
+    # Columns added after the first release: a database made before gets them on opening.
+    added_columns = (("title", "TEXT"), ("start_at", "TEXT"), ("moved", "INTEGER"))
+    _columns = "calendar, uid, href, etag, hash, sequence, stamp, status, key, end_day, title, start_at, moved"
+
+    def _migrate(self) -> None:
+        super()._migrate()
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(events)")}
+        missing = [(name, kind) for name, kind in self.added_columns if name not in have]
+        if missing:
+            with self.transaction():
+                for name, kind in missing:
+                    self.db.execute(f"ALTER TABLE events ADD COLUMN {name} {kind}")
 
     def unusable(self, exc: sqlite3.DatabaseError) -> KalenderSyncError:
         return StateError(f"the status database {self.path} cannot be used ({exc}); move it away: "
@@ -167,15 +186,16 @@ class State(Database):
 
     # -- events -------------------------------------------------------------
     def records(self, calendar: str) -> dict[str, Record]:
-        rows = self.db.execute("SELECT calendar, uid, href, etag, hash, sequence, stamp, status, key, end_day "
-                               "FROM events WHERE calendar = ?", (calendar,))
-        return {row[1]: Record(*row[:7], ItemState(row[7]), *row[8:]) for row in rows}
+        rows = self.db.execute(f"SELECT {self._columns} FROM events WHERE calendar = ?", (calendar,))
+        return {row[1]: Record(*row[:7], ItemState(row[7]), *row[8:12], None if row[12] is None else bool(row[12]))
+                for row in rows}
 
     def put(self, *records: Record) -> None:
         with self.transaction():
-            self.db.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self.db.executemany(f"INSERT OR REPLACE INTO events ({self._columns}) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                 [(r.calendar, r.uid, r.href, r.etag, r.hash, r.sequence, r.stamp,
-                                  r.status, r.key, r.end) for r in records])
+                                  r.status, r.key, r.end, r.title, r.start, r.moved) for r in records])
 
     def forget(self, calendar: str, *uids: str) -> None:
         with self.transaction():

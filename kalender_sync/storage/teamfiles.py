@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..core.config import load_team
+from ..core.config import Today, load_team
 from ..core.contactlog import load_log
 from ..core.model import Team
 from ..core.publicholidays import HolidayFacts
@@ -32,13 +32,15 @@ def _read_text(path: Path, what: str) -> str:
         raise ConfigError([Problem(str(path), line, "", "not UTF-8 text; save the file as UTF-8")]) from None
 
 
-def load(config_path: Path, holidays: HolidayFacts | None = None) -> Team:
+def load(config_path: Path, holidays: HolidayFacts | None = None, today: Today | None = None) -> Team:
     """The team with its contact log applied. Raises ConfigError / UsageError.
 
     `holidays`: public-holiday answers remembered from an earlier run (see storage.status).
+    `today`: the day, or the clock (see core.config.load_team), no contact may be dated after.
     """
-    team = load_team(_read_text(config_path, "config file"), str(config_path), holidays)
+    team = load_team(_read_text(config_path, "config file"), str(config_path), holidays, today)
     log = log_path(config_path)
     if log.exists():
-        team = load_log(team, _read_text(log, "contact log"), str(log))
+        day = today(team.timezone) if callable(today) else today
+        team = load_log(team, _read_text(log, "contact log"), str(log), day)
     return team

@@ -51,7 +51,8 @@ class Capabilities:
     # deletion is remembered and not undone. False for files we generate for subscription.
     others_can_edit: bool = True
     # Events that ended stay: a calendar is the person's record of what they did. False:
-    # the target holds the planned window only (a generated file), ended events go.
+    # the target holds the planned window and the past stretch only (a generated file:
+    # core.history), older events go.
     keeps_history: bool = True
     # Writes are collected and take effect at flush() (one whole file).
     batched: bool = False
@@ -85,6 +86,7 @@ class Item:
     stamp: str = ""              # its DTSTAMP (UTC, basic format), for the record
     end: date | None = None      # the day it ends (exclusive end's date), for history
     title: str = ""
+    start: str | None = None     # its start as ISO date or date-time: where a person moved it
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,9 @@ class CalDAVTarget:
             try:
                 response = func()
             except caldav_error.AuthorizationError:
+                if self.client.username is None:
+                    raise Refused(f"{self.describe()}: the server asks for a login (401/403); give the calendar "
+                                  "a username, and password_env or keyring") from None
                 raise Refused(f"{self.describe()}: the server refused the credentials (401/403)") from None
             except Exception as exc:  # connection reset, timeout, TLS: all from the HTTP stack
                 reason = type(exc).__name__

@@ -6,7 +6,9 @@ zone it uses and the events in a fixed order, so the same plan always gives the 
 Events someone else put in the file are kept as they are.
 
 The file is generated output: people subscribe to it and do not edit it, so edits are not
-looked for (`others_can_edit`), and it holds the planned window only (`keeps_history`).
+looked for (`others_can_edit`), and it keeps no history of its own (`keeps_history`): the
+engine keeps the past stretch in it (core.history: what it holds of the last weeks stays
+as written; older events go).
 """
 from __future__ import annotations
 
@@ -153,7 +155,7 @@ class IcsFileTarget:
         written = content_hash(event)
         return component, Item(event.uid, _etag(component), event.uid, event.key, written, written,
                                version.sequence, version.stamp.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ"),
-                               day_of(event.end), event.title)
+                               day_of(event.end), event.title, event.start.isoformat())
 
     def _check(self, href: str, etag: str | None) -> None:
         item = self._load().get(href)

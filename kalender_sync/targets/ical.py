@@ -29,6 +29,13 @@ def end_day(vevent) -> date | None:
     return day_of(value)
 
 
+def start_text(vevent) -> str | None:
+    try:
+        return vevent.decoded("dtstart").isoformat()
+    except (KeyError, ValueError, AttributeError):
+        return None
+
+
 def item_from_event(href: str, etag: str | None, vevent) -> Item:
     """What one VEVENT says, in the engine's words."""
     if vevent is None or "uid" not in vevent:
@@ -44,7 +51,7 @@ def item_from_event(href: str, etag: str | None, vevent) -> Item:
                 key=str(vevent[MARKER]) if MARKER in vevent else None,
                 written_hash=str(vevent[HASH]) if HASH in vevent else None,
                 seen_hash=observed_hash(vevent), sequence=sequence, stamp=stamp_value,
-                end=end_day(vevent), title=str(vevent.get("summary", "")))
+                end=end_day(vevent), title=str(vevent.get("summary", "")), start=start_text(vevent))
 
 
 def read_item(href: str, etag: str | None, data: bytes | str | None) -> Item | None:

@@ -5,9 +5,9 @@ Parsing an .ics file with icalendar is by far the slowest part of a no-op `plan 
 `.kalender-sync-index.json` mapping each file name to the SHA-256 of its bytes and the
 `Item`s read from it:
 
-    {"version": 2, "files": {"ad.ics": {"sha256": "…", "items": [{"href": …, "etag": …, "uid": …,
+    {"version": 3, "files": {"ad.ics": {"sha256": "…", "items": [{"href": …, "etag": …, "uid": …,
      "key": …, "written_hash": …, "seen_hash": …, "sequence": 0, "stamp": "20261124T000000Z",
-     "end": "2026-11-26", "title": …}]}}}
+     "end": "2026-11-26", "title": …, "start": …}]}}}
 
 The index is only a cache. An entry is used only when the file's bytes still have its
 SHA-256, so a hand-edited file is parsed again; a missing, unreadable, corrupt or
@@ -29,11 +29,12 @@ from ..storage import atomic
 from .base import Item
 
 INDEX_NAME = ".kalender-sync-index.json"
-VERSION = 2
+VERSION = 3
 _FIELDS = tuple(f.name for f in fields(Item))
 _TYPES = {"href": str, "etag": (str, type(None)), "uid": (str, type(None)), "key": (str, type(None)),
           "written_hash": (str, type(None)), "seen_hash": (str, type(None)), "sequence": int, "stamp": str,
-          "end": (str, type(None)), "title": str}
+          "end": (str, type(None)), "title": str,
+          "start": (str, type(None))}
 assert set(_TYPES) == set(_FIELDS)
 _STAMP = re.compile(r"(\d{8}T\d{6}Z)?")     # a UTC DTSTAMP as the reader writes it, or none
 

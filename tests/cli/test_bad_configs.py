@@ -138,7 +138,8 @@ def test_the_real_entry_point_refuses_a_bad_config_the_same_way(case: Case, tmp_
     _assert_refused(case, tmp_path, _run_process)
 
 
-@pytest.mark.parametrize("name", ["50-several-problems-at-once", "54-log-bad-entries"])
+@pytest.mark.parametrize("name", ["50-several-problems-at-once", "54-log-bad-entries",
+                                  "58-last-contact-in-the-future", "59-log-contact-in-the-future"])
 def test_check_reports_the_same_problems_as_export(name: str, tmp_path: Path):
     case = BY_NAME[name]
     config = _install(case, tmp_path)

@@ -143,7 +143,9 @@ WARNINGS = [
     "warning: contacten.csv: row 5: Eva Claes: last contact '31-2-2026': not a real date: day is out of range for month; skipped",
     "warning: contacten.csv: row 6: JORIS BAKKER: the same contact as row 2; skipped",
     "warning: contacten.csv: row 10: Sem de Wit: interval '12': a bare number is ambiguous; write '4 months' or '6 weeks'; skipped",
-    "warning: contacten.csv: row 11: Lieke Mertens: medium 'fax': use one of phone, video, coffee, lunch, walk, visit, email, drinks, event; skipped",
+    "warning: contacten.csv: row 11: Lieke Mertens: medium 'fax': use one of phone, video, coffee, lunch, walk, "
+    "visit, email, drinks, event (in Dutch: telefoon, videobellen, koffie, lunch, wandeling, bezoek, e-mail, borrel, "
+    "bijeenkomst); skipped",
     "warning: contacten.csv: row 12: Tim Hol: last contact 2027-01-01 is in the future (today is 2026-11-24); skipped",
 ]
 
@@ -301,3 +303,81 @@ def test_insert_under_an_empty_contacts_key_keeps_crlf():
 def test_insert_refuses_what_it_cannot_do_by_adding_lines(text):
     with pytest.raises(NotSafe):
         insert_plan(text, [LINE])
+
+
+# -- import: a skipped row, and files that are not text -------------------------------------------
+
+def test_a_skipped_rows_contact_is_not_imported_from_a_weaker_later_row(example):
+    """Row 2 (Bert Kok, with his role, date and interval) is skipped for its medium; rows 4 and 5 name
+    him again with next to nothing. Neither may take his place: they are reported, and fixing row 2
+    imports him as meant."""
+    result = run("import", str(DATA / "skipped-then-weaker.csv"), "--person", "maarten", "-c", str(example),
+                 "--today", "2026-11-24")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[1:] == [
+        "warning: skipped-then-weaker.csv: row 4: bert kok: the same contact as row 2, which was skipped; "
+        "fix row 2 and import again; skipped",
+        "warning: skipped-then-weaker.csv: row 5: BERT KOK: the same contact as row 2, which was skipped; "
+        "fix row 2 and import again; skipped",
+    ]
+    assert result.stderr.splitlines()[0].startswith("warning: skipped-then-weaker.csv: row 2: Bert Kok: medium 'fax'")
+    assert result.stdout.startswith("added 1 agreement for maarten to team.yaml")
+    assert "skipped 3 rows (2 duplicate, 1 bad)" in result.stdout
+    text = example.read_text()
+    assert "Bert Kok" not in text and "bert kok" not in text.lower() and "dubbel" not in text
+    assert "  - {owner: maarten, with: Anne Bos, role: klant, every: 6 months, last: 2026-10-02, medium: telefoon}\n" \
+        in text
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4,
+     "not a text CSV file (it holds binary data); save the contact list as CSV or .xlsx"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200),
+     "not a text CSV file (it holds binary data); save the contact list as CSV or .xlsx"),
+    (b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(1, 200)),
+     "not a text CSV file: it is a zip archive, such as an Excel workbook; name it .xlsx, or save it from Excel as CSV"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(200),
+     "not a text CSV file: it is an old Excel (.xls) or Office file; save it as .xlsx or .csv"),
+])
+def test_a_binary_file_named_csv_is_refused_without_echoing_its_bytes(example, tmp_path, content, message):
+    listing = tmp_path / "contacts.csv"
+    listing.write_bytes(content)
+    before = example.read_bytes()
+    result = run("import", str(listing), "--person", "maarten", "--every", "4 months", "-c", str(example),
+                 "--today", "2026-11-24")
+    assert result.returncode == 2
+    assert result.stderr == f"error: {listing}: {message}\n"
+    assert example.read_bytes() == before
+
+
+def test_a_utf16_unicode_text_export_is_read(example, tmp_path):
+    """Excel's "Unicode text" export: UTF-16 with a byte order mark, tabs between the columns."""
+    listing = tmp_path / "contacts.csv"
+    listing.write_bytes("Naam\tInterval\tMedium\r\nÉmile Dupré\t4 maanden\tkoffie\r\n".encode("utf-16"))
+    result = run("import", str(listing), "--person", "maarten", "--dry-run", "-c", str(example),
+                 "--today", "2026-11-24")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "- {owner: maarten, with: Émile Dupré, every: 4 months, medium: koffie}\n"
+
+
+def test_the_log_and_the_config_refuse_a_contact_after_today_alike(example):
+    """`log --on` refuses a future day; a line written by hand with that day is refused the same way."""
+    log = example.with_name("contacts-log.yaml")
+    refused = run("log", "maarten", "Piet de Vries", "--on", "2026-11-25", "-c", str(example), "--today", "2026-11-24")
+    assert refused.returncode == 2
+    assert refused.stderr == ("error: --on 2026-11-25 is in the future (today is 2026-11-24); "
+                              "log a contact after it happened\n")
+    log.write_text(log.read_text() + "- {who: maarten, with: piet-de-vries, on: 2026-11-25}\n")
+    lines = log.read_text().count("\n")
+    for command in ("check", "plan", "export"):
+        result = run(command, "-c", str(example), "--today", "2026-11-24")
+        assert result.returncode == 2, (command, result.stderr)
+        assert result.stderr == (f"error: {log}:{lines}: [{lines - 4}].on: is in the future (today is 2026-11-24); "
+                                 "log a contact after it happened (got: 2026-11-25)\n")
+    # A day later it has happened.
+    assert run("check", "-c", str(example), "--today", "2026-11-25").returncode == 0
+    # And `log` itself will not append to a log that holds it.
+    before = log.read_bytes()
+    again = run("log", "maarten", "Anouk Smit", "-c", str(example), "--today", "2026-11-24")
+    assert again.returncode == 2 and "[2].on: is in the future" in again.stderr
+    assert log.read_bytes() == before

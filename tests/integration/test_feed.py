@@ -25,6 +25,7 @@ import icalendar
 import pytest
 from ical.calendar_stream import IcsCalendarStream
 
+from kalender_sync.core.history import past_stretch
 from kalender_sync.core.planning import plan as make_plan
 from kalender_sync.storage.feedtokens import new_token
 from kalender_sync.storage.teamfiles import load
@@ -157,8 +158,13 @@ def replace_file(path: Path, text: str) -> None:
 
 
 def expected_events(config: Path, person: str) -> int:
+    """Today's plan and the past stretch before it (`past`, 4 weeks): what a subscriber keeps."""
     team = load(config)
-    return len(make_plan(team, date.fromisoformat(TODAY)).for_person(person))
+    today = date.fromisoformat(TODAY)
+    past = past_stretch(team, today)
+    planned = make_plan(team, today).for_person(person)
+    assert past is not None and past.since == today - timedelta(weeks=4)
+    return len(planned) + len([e for e in past.for_person(person) if e.uid not in {p.uid for p in planned}])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -419,6 +425,35 @@ def test_the_server_listens_on_127_0_0_1_only(server):
     assert listening == ["0100007F"]                              # 127.0.0.1, nothing else
 
 
+def test_the_feed_keeps_the_past_stretch_without_alarms(server, tokens):
+    """Last week's reminders stay in a subscribed calendar: `past` (4 weeks) before today."""
+    today = date.fromisoformat(TODAY)
+    since = today - timedelta(weeks=4)
+
+    def day(event) -> date:
+        start = event.decoded("dtstart")
+        return start.date() if hasattr(start, "hour") else start
+
+    for person in PEOPLE:
+        events = icalendar.Calendar.from_ical(server.get(feed_path(person, tokens[person])).body).walk("VEVENT")
+        past = [e for e in events if day(e) < today]
+        assert past, person
+        assert min(day(e) for e in events) >= since
+        assert all(not e.walk("VALARM") for e in past)             # an alarm for the past only fires late
+        assert any(e.walk("VALARM") for e in events if day(e) >= today)
+    ad = icalendar.Calendar.from_ical(server.get(feed_path("ad", tokens["ad"])).body).walk("VEVENT")
+    assert ("Netwerken op de agenda van het teamoverleg", date(2026, 11, 2)) in {(str(e["summary"]), day(e))
+                                                                                for e in ad}
+
+
+def test_serve_says_when_links_from_rotate_would_not_reach_it(server):
+    """The module's server runs on --port PORT while feed.listen is the default 8080."""
+    log = server.log()
+    assert f"feed links here start with http://127.0.0.1:{server.port}/feed/" in log
+    assert ("links made by `kalender-sync feed-token rotate` use feed.listen (http://127.0.0.1:8080), not this "
+            f"server's address: give it the same --port {server.port}") in log
+
+
 def test_the_server_log_contains_no_token(server, tokens):
     time.sleep(0.2)
     log = server.log()
@@ -430,3 +465,44 @@ def test_the_server_log_contains_no_token(server, tokens):
         assert token not in log
         assert token[:20] not in log
     assert not re.search(r"[A-Za-z0-9_-]{32,}", log)
+
+
+def test_last_modified_is_never_later_than_date(team_dir, tokens):
+    """RFC 9110 §8.8.2.1: a Last-Modified later than the response's Date must not be sent. The
+    WSGI server stamps Date when the request arrives; a plan made while answering (the first
+    request of a day, or after an edit) took long enough to put Last-Modified a second later."""
+    import threading
+
+    from kalender_sync.storage.feedtokens import TokenStore
+    from kalender_sync.targets.feed import FeedApp, create_server
+
+    app = FeedApp(team_dir / "team.yaml", TokenStore(team_dir / ".kalender-sync-feeds.json"),
+                  date.fromisoformat(TODAY))
+    render, slow = app.plans.feed, {"ad"}
+
+    def slow_render(person):          # a first plan that takes over a second, as on a large team
+        if person in slow:
+            slow.discard(person)
+            time.sleep(1.1)
+        return render(person)
+
+    app.plans.feed = slow_render
+    srv = create_server(app, HOST, 0, threads=1)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    try:
+        seen = []
+        for person in ("ad", "sanne"):                  # made slowly, then at once
+            reply = request(srv.effective_port, feed_path(person, tokens[person]))
+            assert reply.status == 200
+            sent, modified = (parsedate_to_datetime(reply.headers[h]) for h in ("date", "last-modified"))
+            seen.append((person, sent, modified))
+            assert modified <= sent, (person, reply.headers["last-modified"], reply.headers["date"])
+            again = request(srv.effective_port, feed_path(person, tokens[person]),
+                            headers={"If-None-Match": reply.headers["etag"]})
+            assert again.status == 304
+            assert parsedate_to_datetime(again.headers["last-modified"]) <= parsedate_to_datetime(again.headers["date"])
+        assert len(seen) == 2
+    finally:
+        srv.close()
+        thread.join(timeout=STOP_TIMEOUT)

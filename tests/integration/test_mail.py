@@ -267,9 +267,17 @@ def test_request_update_cancel_for_one_session_series(smtp_server, tmp_path, cap
     code, _, _ = invite(config, capsys=capsys)
     assert code == 0 and smtp_server.handler.take() == []
 
-    # 4. The session is removed: CANCEL, STATUS:CANCELLED, SEQUENCE 2, same UIDs.
+    # 4. The session is removed: that cancels every future occurrence of the series, which a
+    #    config mistake does too. Refused, nothing sent, until --force-cancel: then CANCEL,
+    #    STATUS:CANCELLED, SEQUENCE 2, same UIDs.
     write_config(tmp_path, smtp_server.port, session=False)
-    code, out, _ = invite(config, capsys=capsys)
+    code, out, err = invite(config, capsys=capsys)
+    assert code == 1 and out == "", (out, err)
+    assert "refused to cancel 4 invitations (every future occurrence of 1 series); nothing was sent" in err
+    assert "Bel-uurtje (session/bel-uurtje): all 2 future occurrences, for 2 people" in err
+    assert "--force-cancel" in err
+    assert smtp_server.handler.take() == []
+    code, out, _ = invite(config, "--force-cancel", capsys=capsys)
     assert code == 0, out
     gone = [parse(c) for c in smtp_server.handler.take()]
     assert len(gone) == 4 and {str(m.event["UID"]) for m in gone} == uids
@@ -399,3 +407,86 @@ def test_starttls_required_but_not_offered_is_an_error_not_a_plaintext_send(smtp
     code, _, err = invite(config, capsys=capsys)
     assert code == 1 and "does not offer STARTTLS" in err
     assert smtp_server.handler.take() == [] and smtp_server.handler.logins == []
+
+
+# --- the guard against mass cancellation, and a dry run without mail settings (issue 11) -----
+
+def _edit(config: Path, *pairs: tuple[str, str]) -> None:
+    text = config.read_text(encoding="utf-8")
+    for old, new in pairs:
+        assert old in text, old
+        text = text.replace(old, new)
+    config.write_text(text, encoding="utf-8")
+
+
+def test_a_mistaken_participants_list_sends_no_cancel_until_forced(smtp_server, tmp_path, capsys):
+    config = write_config(tmp_path, smtp_server.port)
+    code, out, _ = invite(config, capsys=capsys)
+    assert code == 0 and len(smtp_server.handler.take()) == 4, out
+    # `participants: [jw]` where `all` was meant: a one-person session is no invitation, so
+    # everyone would get a CANCEL for every occurrence.
+    _edit(config, ("participants: all", "participants: [jw]"))
+    code, out, err = invite(config, "--dry-run", "--format", "json", capsys=capsys)
+    assert code == 1, err
+    shown = json.loads(out)
+    assert shown["refused"] == ("a run would refuse to cancel 4 invitations (every future occurrence of 1 series) "
+                                "and send nothing")
+    assert "error: a run would refuse to cancel 4 invitations" in err
+    assert {(m["method"], m["to"]) for m in shown["mails"]} == {("CANCEL", a) for a in RECIPIENTS}
+    assert "Jan-Willem van den Brink (jw) 2, Maarten van Os (maarten) 2" in err
+    logins = len(smtp_server.handler.logins)
+    code, out, err = invite(config, "--format", "json", capsys=capsys)
+    assert code == 1 and out == "" and "nothing was sent" in err
+    assert smtp_server.handler.take() == [] and len(smtp_server.handler.logins) == logins   # not even a login
+    code, out, _ = invite(config, "--dry-run", "--force-cancel", "--format", "json", capsys=capsys)
+    assert code == 0 and json.loads(out)["refused"] is None and len(json.loads(out)["mails"]) == 4
+
+    code, out, _ = invite(config, "--force-cancel", "--format", "json", capsys=capsys)
+    assert code == 0 and json.loads(out)["sent"] == 4, out
+    gone = [parse(c) for c in smtp_server.handler.take()]
+    assert len(gone) == 4 and {m.method_param for m in gone} == {"CANCEL"}
+    code, out, _ = invite(config, capsys=capsys)                     # done: nothing left to refuse
+    assert code == 0 and smtp_server.handler.take() == []
+
+
+def test_more_than_ten_cancellations_at_once_need_force_cancel(smtp_server, tmp_path, capsys):
+    config = write_config(tmp_path, smtp_server.port)
+    _edit(config, ("horizon: 6 months", "horizon: 12 months"), ("every: quarter", "every: month"))
+    code, out, _ = invite(config, "--format", "json", capsys=capsys)
+    assert code == 0 and json.loads(out)["sent"] == 24, out           # 12 months x 2 addresses
+    smtp_server.handler.take()
+    # jw leaves the monthly session; it goes on for maarten and sanne: 12 cancellations to jw.
+    _edit(config, ("participants: all", "participants: [maarten, sanne]"))
+    code, out, err = invite(config, capsys=capsys)
+    assert code == 1, (out, err)
+    assert "refused to cancel 12 invitations (more than 10 invitations at once)" in err
+    assert "cancellations per person: Jan-Willem van den Brink (jw) 12" in err
+    assert smtp_server.handler.take() == []
+    code, out, _ = invite(config, "--force-cancel", "--format", "json", capsys=capsys)
+    assert code == 0, out
+    sent = [parse(c) for c in smtp_server.handler.take()]
+    assert sorted({(m.method_param, m.to) for m in sent}) == [
+        ("CANCEL", "Jan-Willem van den Brink <jw@example.nl>"), ("REQUEST", "Maarten van Os <maarten@example.nl>")]
+    assert sum(m.method_param == "CANCEL" for m in sent) == 12
+
+
+def test_a_dry_run_without_a_mail_section_shows_the_mails_and_what_is_missing(smtp_server, tmp_path, capsys):
+    config = write_config(tmp_path, smtp_server.port)
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text[:text.index("mail:\n")] + text[text.index("sessions:\n"):], encoding="utf-8")
+    code, out, err = invite(config, "--dry-run", "--format", "table", capsys=capsys)
+    assert code == 0, err
+    assert "would send 4 mails" in out
+    assert "From: Netwerkteam <organizer@example.invalid> (a placeholder: the config has no mail: section)" in out
+    assert "Subject: Uitnodiging: Bel-uurtje, do 7 jan 2027 14:00" in out
+    assert "no 'mail:' section, so nothing can be sent yet" in err
+    assert "organizer:" in err and "smtp_host:" in err
+    code, out, err = invite(config, "--dry-run", "--format", "json", capsys=capsys)
+    shown = json.loads(out)
+    assert code == 0 and len(shown["mails"]) == 4 and shown["organizer"] == {
+        "email": "organizer@example.invalid", "name": "Netwerkteam", "placeholder": True}
+    assert "smtp_host" in shown["missing"]
+    # For real it still refuses, and says how to see what would go out.
+    code, _, err = invite(config, capsys=capsys)
+    assert code == 2 and "no 'mail:' section" in err and "invite --dry-run" in err
+    assert smtp_server.handler.take() == [] and not list(tmp_path.glob(STATE_NAME + "*"))

@@ -189,7 +189,8 @@ def test_a_stale_sync_token_falls_back_to_a_full_listing(team):
     assert log.counts["REPORT"] == 2 * len(team.people)
 
 
-def test_a_server_that_keeps_failing_exits_3_and_names_who_is_not_done(caldav_server, tmp_path):
+def test_a_server_that_keeps_failing_exits_1_and_names_who_is_not_done(caldav_server, tmp_path):
+    """Every request fails: nothing was done anywhere, so it is a failure (1), not 'partly' (3)."""
     from support.proxies import FaultProxy
     team = Team(caldav_server, tmp_path, people=("anna", "bram"))
     env = dict(os.environ, PYTHONUTF8="1")
@@ -198,12 +199,66 @@ def test_a_server_that_keeps_failing_exits_3_and_names_who_is_not_done(caldav_se
     with FaultProxy(caldav_server.url, rate=1.0, faults=("error500",)) as proxy:
         team.route_through(proxy)
         failed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
-        assert failed.returncode == 3
-        assert "not finished for: anna, bram" in failed.stderr
+        assert failed.returncode == 1
+        assert "nothing was synced; not finished for: anna, bram" in failed.stderr
         assert "HTTP 500 after 4 attempts" in failed.stdout
         proxy.rate = 0.0
         fine = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
         assert fine.returncode == 0, fine.stderr
+
+
+def test_a_stopped_server_exits_1_and_says_no_calendar_could_be_read(tmp_path):
+    """The server that held the calendars is down: no 'nothing to do', no 'partly failed'."""
+    from support import servers
+    from support.cli import run_in_process
+    from support.servers import CalDAVTarget
+    server = servers.start("radicale", tmp_path / "server")
+    try:
+        dav = CalDAVTarget(server, "stopped")
+        team = Team(dav, tmp_path, people=("anna", "bram"), contacts_per_person=2)
+        common = ["--config", str(team.path), "--today", SATURDAY.isoformat(), "--state", str(team.state_path)]
+        assert run_in_process("sync", *common).returncode == 0
+        dav.close()
+    finally:
+        server.stop()
+    table = run_in_process("sync", "--format", "table", *common)
+    assert table.returncode == 1, table.stdout + table.stderr
+    assert "nothing to do" not in table.stdout
+    for person in ("anna", "bram"):
+        assert f"{person} → {team.urls[person]}: could not be read\n  FAILED: listing failed:" in table.stdout
+    assert "error: nothing was synced; not finished for: anna, bram" in table.stderr
+    summary = run_in_process("sync", "--format", "json", *common)
+    assert summary.returncode == 1
+    assert [c["read"] for c in json.loads(summary.stdout)["calendars"]] == [False, False]
+    for command in (["plan"], ["sync", "--dry-run", "--format", "table"]):
+        predicted = run_in_process(*command, *common)
+        assert predicted.returncode == 1, predicted.stderr
+        assert predicted.stdout.count("could not be read") == 2
+
+
+def test_some_calendars_finished_exits_3_and_the_unread_one_is_not_nothing_to_do(radicale_caldav, tmp_path):
+    """Bram's calendar is on a closed port, Anna's on a running server: partly done (3)."""
+    from support.cli import run_in_process
+    from support.servers import free_port
+    team = Team(radicale_caldav, tmp_path, people=("anna", "bram"), contacts_per_person=2)
+    text = team.path.read_text(encoding="utf-8")
+    closed = f"http://127.0.0.1:{free_port()}/{{person}}/"
+    text = text.replace("calendars:\n", f'calendars:\n  gone: {{caldav: "{closed}", username: alice, '
+                                         'password_env: KS_TEST_CALDAV_PASSWORD}\n', 1)
+    team.path.write_text(text.replace("bram: {name: Bram, calendar: dav}", "bram: {name: Bram, calendar: gone}"),
+                         encoding="utf-8")
+    common = ["--config", str(team.path), "--today", SATURDAY.isoformat(), "--state", str(team.state_path)]
+    result = run_in_process("sync", "--format", "table", *common)
+    assert result.returncode == 3, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("anna → ") and "create" in line for line in lines)
+    assert any(line.startswith("bram → ") and line.endswith(": could not be read") for line in lines)
+    assert "nothing to do" not in result.stdout
+    assert "error: not finished for: bram" in result.stderr
+    again = run_in_process("sync", "--format", "table", *common)       # Anna is done: nothing to do there
+    assert again.returncode == 3 and "nothing was synced" not in again.stderr
+    planned = run_in_process("plan", *common)
+    assert planned.returncode == 3 and planned.stdout.count("could not be read") == 1
 
 
 def test_a_reminder_marked_done_in_the_calendar_is_logged_once(radicale_caldav, tmp_path):

@@ -165,3 +165,69 @@ def test_a_dry_run_writes_nothing_and_predicts_the_sync(tmp_path):
     _, carried_out = engine.sync(team)
     assert [r.planned for r in predicted] == [r.planned for r in carried_out]
     assert [r.planned["update"] for r in carried_out] == [r.done.get("update", 0) for r in carried_out]
+
+
+def _changes(results, person):
+    return {c.uid: c for r in results if r.person == person for c in r.changes}
+
+
+def test_a_done_mark_is_reported_once_as_done_then_is_the_persons_own(tmp_path):
+    from dataclasses import replace
+
+    from kalender_sync.core.diff import LOGGED, Reason
+    engine = Engine(tmp_path)
+    the_plan, _ = engine.sync()
+    reminder = next(e for e in the_plan.for_person("maarten") if e.kind == "contact")
+    href = next(h for h, b in engine.calendars["maarten"].bodies().items() if reminder.uid.encode() in b)
+    engine.calendars["maarten"].edit(href, retitled("gedaan "))
+    _, predicted = engine.sync(dry_run=True)
+    assert engine.logged == []                                   # a dry run logs nothing
+    change = _changes(predicted, "maarten")[reminder.uid]
+    assert change.action == LOGGED and change.reason == Reason("logged", day=SATURDAY)
+    assert change.title == "gedaan " + reminder.title            # as the person has it now
+    _, carried_out = engine.sync()
+    assert [[(c.action, c.uid) for c in r.changes] for r in predicted] == \
+        [[(c.action, c.uid) for c in r.changes] for r in carried_out]
+    assert [{a: n for a, n in r.planned.items() if n} for r in carried_out] == [r.done for r in carried_out]
+    # Logged: from now on it is the person's own event, neither a change nor a conflict.
+    _, later = engine.sync(replace(engine.team(), log=tuple(engine.logged)))
+    assert reminder.uid not in _changes(later, "maarten")
+    assert done(later, "conflict") == 0 and len(engine.logged) == 1
+
+
+def test_a_conflict_says_what_the_person_changed_and_shows_their_version(tmp_path):
+    from kalender_sync.core.diff import CONFLICT, Reason
+    engine = Engine(tmp_path)
+    the_plan, _ = engine.sync()
+    sessions = [e for e in the_plan.for_person("jw") if e.kind == "session"]
+    by_uid = {uid: h for h, b in engine.calendars["jw"].bodies().items() for uid in [e.uid for e in sessions]
+              if uid.encode() in b}
+    first, second = sessions[:2]
+    engine.calendars["jw"].edit(by_uid[first.uid], moved(-1))
+    engine.calendars["jw"].edit(by_uid[second.uid], retitled("Verzet: "))
+    _, results = engine.sync()
+    changes = _changes(results, "jw")
+    assert changes[first.uid].action == changes[second.uid].action == CONFLICT
+    assert changes[first.uid].reason == Reason("moved", moment=first.start - timedelta(hours=1))
+    assert changes[second.uid].reason == Reason("edited")
+    assert changes[first.uid].existing.start == first.start - timedelta(hours=1)
+    assert changes[second.uid].existing.title == "Verzet: " + second.title
+    # The plan moves the sessions to 15:00: the retitled one was still not moved by its person.
+    _, later = engine.sync(engine.team(session_start="15:00"), dry_run=True)
+    changes = _changes(later, "jw")
+    assert changes[first.uid].reason == Reason("moved", moment=first.start - timedelta(hours=1))
+    assert changes[second.uid].reason == Reason("edited")
+
+
+def test_an_event_the_plan_dropped_is_named_by_its_title_never_by_its_key(tmp_path):
+    engine = Engine(tmp_path)
+    the_plan, _ = engine.sync()
+    edited = next(e for e in the_plan.for_person("maarten") if e.kind == "contact")
+    href = next(h for h, b in engine.calendars["maarten"].bodies().items() if edited.uid.encode() in b)
+    engine.calendars["maarten"].edit(href, retitled("Verzet: "))
+    _, results = engine.sync(engine.team(contacts=0), dry_run=True)
+    unplanned = [c for r in results for c in r.changes if c.event is None]
+    assert unplanned and all(c.action in ("delete", "conflict") for c in unplanned)
+    assert all("/" not in c.title and c.kind == "contact" for c in unplanned)
+    [dropped] = [c for c in unplanned if c.uid == edited.uid]
+    assert dropped.title == "Verzet: " + edited.title and dropped.reason.code == "dropped"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings, strategies as st
@@ -49,7 +50,8 @@ class EngineMachine(RuleBasedStateMachine):
         key = tuple(sorted(self.options.items()))
         if key not in _TEAMS:
             _TEAMS[key] = self.engine.team(**self.options)
-        return _TEAMS[key]
+        # With the contacts the syncs logged (marked done), as the contact log file would have them.
+        return replace(_TEAMS[key], log=tuple(self.engine.logged))
 
     def _owned(self, person: str) -> list[tuple[str, str]]:
         """(href, uid) of our events in the calendar that the person has not touched."""
@@ -74,6 +76,16 @@ class EngineMachine(RuleBasedStateMachine):
         href, uid = owned[pick % len(owned)]
         calendar = self.engine.calendars[person]
         calendar.edit(href, retitled("Verzet: ") if how == "retitle" else moved(1))
+        self.edited[(person, uid)] = calendar.bodies()[href]
+
+    @rule(person=st.sampled_from(PEOPLE), pick=st.integers(0, 50), marker=st.sampled_from(["✓ ", "gedaan ", "done "]))
+    def a_person_marks_a_reminder_done(self, person, pick, marker):
+        reminders = [(h, u) for h, u in self._owned(person) if b"contact/" in self.engine.calendars[person].bodies()[h]]
+        if not reminders:
+            return
+        href, uid = reminders[pick % len(reminders)]
+        calendar = self.engine.calendars[person]
+        calendar.edit(href, retitled(marker))
         self.edited[(person, uid)] = calendar.bodies()[href]
 
     @rule(person=st.sampled_from(PEOPLE), pick=st.integers(0, 50))
@@ -125,8 +137,15 @@ class EngineMachine(RuleBasedStateMachine):
         for calendar in self.engine.calendars.values():
             calendar.faults = None
         self.faulty = False
+        logged = len(self.engine.logged)
+        _, predicted = self.engine.sync(self.team(), force_delete=True, dry_run=True)
+        assert len(self.engine.logged) == logged
         _, results = self.engine.sync(self.team(), force_delete=True)
         assert not [f for r in results for f in r.failures], results
+        # Without faults, the dry run said exactly what the sync then did, event by event.
+        assert [[(c.action, c.uid) for c in r.changes] for r in predicted] == \
+            [[(c.action, c.uid) for c in r.changes] for r in results]
+        assert [{a: n for a, n in r.planned.items() if n} for r in results] == [r.done for r in results]
         self.synced_clean = True
 
     # -- invariants --------------------------------------------------------------------

@@ -89,10 +89,37 @@ def test_a_second_store_on_the_same_file_sees_a_rotation_at_once(store):
 
 def test_revoke_removes_the_token(store):
     tokens = store.rotate(["maarten", "sanne"])
+    digest = hash_token(tokens["maarten"])
     assert store.revoke(["maarten", "nobody"]) == ["maarten"]
     assert not store.verify("maarten", tokens["maarten"])
     assert store.verify("sanne", tokens["sanne"])
-    assert "maarten" not in store.path.read_text()
+    # The token's hash is gone; the person stays named only as revoked (issue 11, defect 14).
+    doc = json.loads(store.path.read_text())
+    assert digest not in store.path.read_text() and "maarten" not in doc["tokens"]
+    assert list(doc["revoked"]) == ["maarten"]
+
+
+def test_a_revoked_link_is_remembered_until_a_new_one_is_made(store):
+    from datetime import datetime, timezone
+    store.rotate(["maarten", "sanne"])
+    assert store.revoked() == {}
+    store.revoke(["maarten"], now=datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc))
+    assert store.revoked() == {"maarten": "2026-11-24T09:30:00Z"}
+    assert TokenStore(store.path).revoked() == {"maarten": "2026-11-24T09:30:00Z"}   # read back from the file
+    assert sorted(store.records()) == ["sanne"]
+    assert store.revoke(["maarten"]) == []                         # no link left to revoke
+    token = store.rotate(["maarten"])["maarten"]
+    assert store.revoked() == {} and store.verify("maarten", token)
+    assert "revoked" not in json.loads(store.path.read_text())     # the file is as before revocations
+
+
+def test_a_token_file_without_revocations_still_reads(store):
+    """Files written before revocations were remembered have no "revoked" object."""
+    store.path.write_text(json.dumps({"version": 1, "tokens": {"maarten": {"sha256": "a" * 64, "created": "x"}}}))
+    assert list(store.records()) == ["maarten"] and store.revoked() == {}
+    store.path.write_text(json.dumps({"version": 1, "tokens": {}, "revoked": ["maarten"]}))
+    with pytest.raises(FeedTokenError, match="rotate --all"):
+        store.records()
 
 
 def test_the_file_is_mode_0600_even_with_a_permissive_umask(store):
@@ -183,6 +210,21 @@ def test_links(store):
     assert webcal_url(url) == "webcal://feeds.example.nl/team/feed/jan-willem/TOK.ics"
     Feed.base_url, Feed.host = None, "::1"
     assert base_url(Feed) == "http://[::1]:8080"
+
+
+def test_links_follow_the_address_serve_listens_on_while_there_is_no_base_url():
+    import socket
+
+    class Feed:
+        base_url, host, port = None, "127.0.0.1", 9191        # feed.listen: 127.0.0.1:9191
+    assert base_url(Feed) == "http://127.0.0.1:9191"
+    assert base_url(Feed, port=9000) == "http://127.0.0.1:9000"           # serve --port 9000
+    assert base_url(Feed, "::1", 9000) == "http://[::1]:9000"             # serve --host ::1 --port 9000
+    # Listening on every address: a link to 0.0.0.0 opens nothing on another machine.
+    for anywhere in ("0.0.0.0", "::"):
+        assert base_url(Feed, anywhere) == f"http://{socket.gethostname()}:9191"
+    Feed.base_url = "https://agenda.example.nl/"
+    assert base_url(Feed, "0.0.0.0", 9000) == "https://agenda.example.nl"   # the public address wins
 
 
 # --- a token never reaches a log ----------------------------------------------------------------

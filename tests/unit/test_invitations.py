@@ -15,8 +15,10 @@ from icalendar import Calendar
 
 from kalender_sync.core.config import load_team
 from kalender_sync.core.planning import plan
-from kalender_sync.core.invitations import (CANCEL, CANCELLED, CHANGED, NEW, REMOVED, REQUEST, invitations,
-                                            invite_uid, plan_mails, subject)
+from kalender_sync.core.invitations import (CANCEL, CANCELLED, CHANGED, MASS_CANCEL_MAXIMUM, NEW,
+                                            PLACEHOLDER_ORGANIZER, REMOVED, REQUEST, invitations, invite_uid,
+                                            mass_cancellation, missing_for_sending, placeholder_settings,
+                                            plan_mails, subject)
 from kalender_sync.storage.invites import InviteState
 
 TODAY = date(2026, 11, 24)
@@ -344,3 +346,110 @@ def test_dst_and_the_all_day_text():
     whole = replace(mail, start=date(2027, 7, 1), end=date(2027, 7, 2))
     assert subject(whole).endswith("do 1 jul 2027")
     assert timedelta(hours=1) == summer.end - summer.start
+
+
+# --- the guard against mass cancellation (issue 11) ------------------------------------------
+
+MONTHLY = """\
+  - name: Intervisie
+    every: month
+    participants: [maarten, jw, anna]
+    prefer: {weekday: tue, start: "10:00"}
+    duration: 1h
+"""
+
+
+def test_deleting_a_series_is_refused_with_what_it_would_cancel(harness):
+    harness.run(team_for("all"))
+    stored = harness.state.load()
+    gone = harness.plan(team_for(session=False))
+    assert {m.method for m in gone.mails} == {CANCEL} and len(gone.mails) == 6
+    found = mass_cancellation(gone, stored)
+    assert found is not None and found.cancels == 6
+    [ending] = found.series
+    assert (ending.series, ending.title, ending.occurrences) == ("session/bel-uurtje", "Bel-uurtje", 2)
+    assert ending.people == ("Anna de Wit", "Jan-Willem van den Brink", "Maarten van Os")
+    assert found.per_person == (("Anna de Wit (anna)", 2), ("Jan-Willem van den Brink (jw)", 2),
+                                ("Maarten van Os (maarten)", 2))
+    assert found.headline() == ("refused to cancel 6 invitations (every future occurrence of 1 series); "
+                                "nothing was sent")
+    assert "--force-cancel" in "\n".join(found.details())
+    # Unchanged, or changed without cancelling: no refusal.
+    assert mass_cancellation(harness.plan(team_for("all")), stored) is None
+    assert mass_cancellation(harness.plan(team_for("all", start="15:00")), stored) is None
+
+
+def test_a_series_cut_down_to_one_person_is_refused_a_removed_attendee_is_not(harness):
+    harness.run(team_for("all"))
+    stored = harness.state.load()
+    # participants: [anna] where [maarten, jw, anna] was meant: a one-person session is no
+    # invitation, so everyone, anna too, would get a CANCEL for every occurrence.
+    alone = harness.plan(team_for("[anna]"))
+    found = mass_cancellation(alone, stored)
+    assert found is not None and [e.series for e in found.series] == ["session/bel-uurtje"]
+    assert found.cancels == 6
+    # One person off a series that goes on: an ordinary change.
+    fewer = harness.plan(team_for("[maarten, jw]"))
+    assert {(m.method, m.to.person) for m in fewer.mails if m.method == CANCEL} == {(CANCEL, "anna")}
+    assert mass_cancellation(fewer, stored) is None
+
+
+def three_series(participants: str):
+    """A quarterly calling hour at 14:00 and at 15:00, and a monthly session, all with `participants`."""
+    body = (SESSION.format(participants=participants, start="14:00")
+            + SESSION.format(participants=participants, start="15:00").replace("sessions:\n", "").replace(
+                "Bel-uurtje", "Bel-uurtje laat")
+            + MONTHLY.replace("[maarten, jw, anna]", participants))
+    return team_for(session=False, extra=body)
+
+
+def test_more_than_the_maximum_of_cancellations_at_once_is_refused(harness):
+    harness.run(three_series("[maarten, jw, anna]"))
+    stored = harness.state.load()
+    # anna leaves all three series: 2 + 2 + 6 = 10 cancellations, and every series goes on.
+    ten = harness.plan(three_series("[maarten, jw]"))
+    assert sum(m.method == CANCEL for m in ten.mails) == 10 == MASS_CANCEL_MAXIMUM
+    assert mass_cancellation(ten, stored) is None
+    # anna and jw leave, sanne (no address) joins: 20 cancellations, none of the series ends.
+    twenty = harness.plan(three_series("[maarten, sanne]"))
+    cancels = [m for m in twenty.mails if m.method == CANCEL]
+    assert len(cancels) == 20 > MASS_CANCEL_MAXIMUM and {m.reason for m in cancels} == {REMOVED}
+    found = mass_cancellation(twenty, stored)
+    assert found is not None and found.series == () and found.cancels == 20
+    assert found.per_person == (("Anna de Wit (anna)", 10), ("Jan-Willem van den Brink (jw)", 10))
+    assert found.headline() == ("refused to cancel 20 invitations (more than 10 invitations at once); "
+                                "nothing was sent")
+
+
+def test_a_forced_cancellation_that_stopped_half_way_is_finished_without_forcing_again(harness):
+    harness.run(team_for("all"))
+    attempted = []
+
+    def flaky(mail):                       # the run stops after the first mail got through
+        attempted.append(mail)
+        return len(attempted) == 1
+
+    harness.run(team_for(session=False), deliver=flaky)            # as with --force-cancel
+    stored = harness.state.load()
+    rest = harness.plan(team_for(session=False))
+    assert len(rest.mails) == 5
+    # The occurrence whose cancellation began is finishing; the other one has not begun.
+    found = mass_cancellation(rest, stored)
+    assert found is not None and found.cancels == 3 and found.series[0].occurrences == 1
+    # Once one mail of the other occurrence went out too, all that is left is finishing.
+    begun = next(m for m in rest.mails if m.group != attempted[0].group)
+    harness.state.record(begun, "20261124T120000Z")
+    left = harness.plan(team_for(session=False))
+    assert len(left.mails) == 4 and mass_cancellation(left, harness.state.load()) is None
+
+
+def test_a_dry_run_without_mail_settings_uses_a_placeholder_organizer():
+    team = replace(team_for("all"), mail=None)
+    assert missing_for_sending(team_for("all")) is None
+    assert "no 'mail:' section" in missing_for_sending(team)
+    shown = replace(team, mail=placeholder_settings(team))
+    assert shown.mail.organizer_email == PLACEHOLDER_ORGANIZER and shown.mail.organizer_name == "Netwerkteam"
+    assert shown.mail.kinds == ("session", "aftercare", "meeting")     # the default of mail.invite
+    mails = plan_mails(plan(shown, TODAY).events, shown, {}, TODAY).mails
+    assert len(mails) == 6 and {m.method for m in mails} == {REQUEST}
+    assert plan_mails(plan(team, TODAY).events, team, {}, TODAY).mails == []

@@ -24,6 +24,7 @@ KITCHEN_SINK = {
     "timezone": "Europe/Amsterdam",
     "language": "en",
     "horizon": "18 months",
+    "past": "2 weeks",
     "working_hours": [{"days": "[mon, tue, wed, thu]", "start": '"08:30"', "end": '"17:00"'},
                       {"days": "[fri]", "start": '"08:30"', "end": '"12:30"'}],
     "holidays": {"country": "DE", "subdivision": "BY"},

@@ -4,6 +4,7 @@
   later) + the interval; a `next` date agreed in the conversation wins.
 - An agreement without any `last` or `next` is treated as open and reminded on a fixed
   grid, every `overdue_every` (two weeks by default) from a fixed date, not from today.
+  Nothing was ever due, so each of these reminders asks for the first contact.
 - The reminder lands on the first working day from the due date at `reminders.at`, clear
   of other planned events and busy times, at most one a day and `max_per_week` (default 2)
   a week.
@@ -42,6 +43,11 @@ class ContactStatus:
     last: date | None
     due: date
     explicit: bool            # the date was agreed ("next"), not computed from the interval
+
+    @property
+    def never_contacted(self) -> bool:
+        """No contact logged and no date agreed: the due date is only the grid's fixed anchor."""
+        return self.last is None and not self.explicit
 
     def overdue_days(self, today: date) -> int:
         return max(0, (today - self.due).days)
@@ -135,12 +141,15 @@ def plan_contact_reminders(team: Team, work: WorkCalendar, result: Plan, busy: B
             shown[agreement.id] += 1
             lang = person.language
             key = f"contact/{owner}/{agreement.id}/{status.due.isoformat()}/{nudge}"
+            # Without any contact or agreed date nothing was ever due, so no reminder of it
+            # repeats a missed one: each asks for the first contact (and has no "open since").
+            repeat = 0 if status.never_contacted else nudge
             result.events.append(PlannedEvent(
                 key=key, person=owner, kind="contact",
-                title=texts.contact_title(lang, agreement.contact, nudge, agreement.medium),
+                title=texts.contact_title(lang, agreement.contact, repeat, agreement.medium),
                 description=texts.contact_description(
                     lang, contact=agreement.contact, role=agreement.role, organisation=agreement.organisation,
-                    every=agreement.every, last=status.last, due=status.due, anchor=anchor, nudge=nudge,
+                    every=agreement.every, last=status.last, due=status.due, on=day, nudge=repeat,
                     medium=agreement.medium, question=agreement.question, length=agreement.duration,
                     owner=owner),
                 start=moment, end=moment + agreement.duration, group=key,
