@@ -23,9 +23,10 @@ def check(config_path: Path, today: date | None):
     """Validate the config and contact log; write nothing."""
     team, today = load_team(config_path, today)
     plan = calendar_plan(team, today)
-    click.echo(f"{config_path}: OK — {len(team.people)} people, {len(team.contacts)} contact agreements, "
-               f"{len(team.projects)} projects, {len(team.sessions)} session series, "
-               f"{len(team.meetings)} meetings, {len(team.log)} logged contacts; "
+    click.echo(f"{config_path}: OK — {_count(team.people, 'person', 'people')}, "
+               f"{_count(team.contacts, 'contact agreement')}, {_count(team.projects, 'project')}, "
+               f"{_count(team.sessions, 'session series', 'session series')}, "
+               f"{_count(team.meetings, 'meeting')}, {_count(team.log, 'logged contact')}; "
                f"{len(plan.events)} events planned {today} – {plan.until}{_past_note(plan)}")
     for skipped in plan.skipped:
         click.echo(f"warning: {skipped.what}: {skipped.reason}", err=True)
@@ -183,6 +184,10 @@ def _replanner(plans: list, today: date):
         plans.append(calendar_plan(changed_team, today))
         return plans[-1]
     return replan
+
+
+def _count(items, one: str, many: str | None = None) -> str:
+    return f"{len(items)} {one if len(items) == 1 else many or one + 's'}"
 
 
 def _past_note(plan) -> str:
