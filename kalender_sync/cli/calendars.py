@@ -12,8 +12,9 @@ from ..core.diff import ACTIONS, summarize
 from ..core.errors import PartialFailure, TargetError, UsageError
 from ..core.model import WEEKDAYS
 from ..core.planning import PlannedEvent
-from .options import (calendar_plan, check_people, common, load_team, parse_shard, people_option,
-                      state_option)
+from .options import (busy_and_placed, calendar_plan, check_people, common, load_team, offline_option, parse_shard,
+                      people_option, plan_args, raise_if_unread, remember_placements, state_option,
+                      unread_note)
 
 STATE_NAME = ".kalender-sync-state.sqlite"
 
@@ -26,7 +27,7 @@ def check(config_path: Path, today: date | None):
     click.echo(f"{config_path}: OK — {_count(team.people, 'person', 'people')}, "
                f"{_count(team.contacts, 'contact agreement')}, {_count(team.projects, 'project')}, "
                f"{_count(team.sessions, 'session series', 'session series')}, "
-               f"{_count(team.meetings, 'meeting')}, {_count(team.log, 'logged contact')}; "
+               f"{_count(team.meetings, 'meeting')}, {_count(team.log, 'logged contact')}{_busy_note(team)}; "
                f"{len(plan.events)} events planned {today} – {plan.until}{_past_note(plan)}")
     for skipped in plan.skipped:
         click.echo(f"warning: {skipped.what}: {skipped.reason}", err=True)
@@ -156,34 +157,102 @@ def _state_path(config_path: Path, state_path: Path | None) -> Path:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Compare with .ics files in this folder instead of each person's calendar.")
 @state_option
+@offline_option
 def plan_command(config_path: Path, today: date | None, fmt: str, people: tuple[str, ...], out_dir: Path | None,
-                 state_path: Path | None):
-    """Show what each person gets and what export/sync would change. Writes nothing."""
+                 state_path: Path | None, offline: bool):
+    """Show what each person gets and what export/sync would change. Writes nothing.
+
+    For a team with busy sources: why each session and aftercare is where it is, what was
+    kept in spite of someone being busy, and whose busy times could not be read (exit 3)."""
     from ..engine.runs import context_for, stamp_for
     from ..engine.sync import calendar_jobs, sync_team
     team, today = load_team(config_path, today)
     check_people(team, people)
-    plans = [calendar_plan(team, today)]
+    context = context_for(team, config_path)
+    busy, placed = _busy_for(team, today, config_path, state_path, offline=offline, save=False, context=context)
+    plans = [calendar_plan(team, today, **plan_args(busy, placed))]
     jobs = calendar_jobs(team, list(people), out_dir=out_dir)
     results = sync_team(team, plans[0], jobs, _status(config_path, state_path, dry_run=True,
                                                       files_only=out_dir is not None),
-                        stamp_for(today), context_for(team, config_path), dry_run=True,
-                        replan=_replanner(plans, today))
-    _show_plan(team, plans[-1], results, people, fmt)
+                        stamp_for(today), context, dry_run=True,
+                        replan=_replanner(plans, today, busy, placed))
+    _show_plan(team, plans[-1], results, people, fmt, busy)
     failed = [r for r in results if r.failures]
     if failed:
         if not any(r.listed for r in results):
             raise TargetError("no calendar could be read; see above")
-        raise PartialFailure("some calendars could not be read; see above")
+        raise PartialFailure("some calendars could not be read; see above" + unread_note(busy))
+    raise_if_unread(team, busy)
 
 
-def _replanner(plans: list, today: date):
+def _replanner(plans: list, today: date, busy=None, placed=None):
     """Plans again when contacts marked done in a calendar join the log (they move reminders);
     the last plan made is the one the changes come from, for `plan` and `sync` alike."""
     def replan(changed_team):
-        plans.append(calendar_plan(changed_team, today))
+        plans.append(calendar_plan(changed_team, today, **plan_args(busy, placed)))
         return plans[-1]
     return replan
+
+
+def _busy_for(team, today: date, config_path: Path, state_path: Path | None, *, offline: bool, save: bool,
+              context=None):
+    """The busy times and the remembered placements (engine.busy, storage.placements); (None,
+    None) for a team without busy sources."""
+    from ..storage.invites import STATE_NAME as INVITES_NAME
+    return busy_and_placed(team, today, config_path, offline=offline, save=save,
+                           status_path=_state_path(config_path, state_path),
+                           invites_path=config_path.parent / INVITES_NAME, context=context)
+
+
+def _busy_lines(team, plan, busy) -> list[str]:
+    """For `plan`: why each session and aftercare is where it is, what was kept although
+    someone is busy then, and whose busy times could not be read."""
+    if busy is None:
+        return []
+    titles = {}
+    for event in plan.events:
+        titles.setdefault(event.group, event.title)
+    lines = []
+    if busy.offline:
+        lines.append(f"\nbusy times as read on {busy.snapshot.today} (--offline)")
+    if plan.reasons:
+        lines.append("\nSessions and aftercare, why each is where it is:")
+        for group in _by_start(plan, plan.reasons):
+            lines.append(f"  {titles.get(group, group)}: {plan.reasons[group]}")
+    for conflict in plan.conflicts:
+        lines.append(f"\nconflict: {conflict.what}: {conflict.reason}")
+    for person, why in sorted(busy.unreadable.items()):
+        name = team.people[person].name if person in team.people else person
+        lines.append(f"\nbusy times could not be read: {name} ({person}): {why}")
+    return lines
+
+
+def _by_start(plan, groups) -> list[str]:
+    def key(group):
+        placement = plan.placements.get(group)
+        return (placement.start.isoformat() if placement is not None else "~", group)
+    return sorted(groups, key=key)
+
+
+def _busy_json(team, plan, busy) -> dict:
+    titles = {}
+    for event in plan.events:
+        titles.setdefault(event.group, event.title)
+    return {
+        "busy": {"offline": busy.offline, "read_on": busy.snapshot.today.isoformat(),
+                 "unreadable": dict(sorted(busy.unreadable.items()))},
+        "placements": [{"group": group, "title": titles.get(group), "reason": plan.reasons[group],
+                        "start": plan.placements[group].start.isoformat() if group in plan.placements else None}
+                       for group in _by_start(plan, plan.reasons)],
+        "conflicts": [{"what": c.what, "reason": c.reason} for c in plan.conflicts],
+    }
+
+
+def _busy_note(team) -> str:
+    """', busy times of 4 people from netwerk, outlook': what `check` validated, not read."""
+    readers = [person for person in team.people.values() if person.busy]
+    sources = sorted({source for person in readers for source in person.busy})
+    return f", busy times of {_count(readers, 'person', 'people')} from {', '.join(sources)}" if readers else ""
 
 
 def _count(items, one: str, many: str | None = None) -> str:
@@ -197,7 +266,7 @@ def _past_note(plan) -> str:
     return f" (files and feeds keep the past from {past.since})" if past is not None else ""
 
 
-def _show_plan(team, plan, results, people, fmt: str) -> None:
+def _show_plan(team, plan, results, people, fmt: str, busy=None) -> None:
     """Per person: the counts of each action, then one row per event, from the same changes,
     so that the header, the rows and the JSON say the same."""
     chosen = [p for p in team.people.values() if not people or p.id in people]
@@ -218,6 +287,8 @@ def _show_plan(team, plan, results, people, fmt: str) -> None:
                 "events": [row.json() for row in rows],
                 "deletes": [c.uid for c in changes if c.action == "delete"],
             })
+        if busy is not None:
+            doc.update(_busy_json(team, plan, busy))
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
     # One write per person instead of one click.echo per line: a large team has a line per event.
@@ -242,6 +313,9 @@ def _show_plan(team, plan, results, people, fmt: str) -> None:
         click.echo("\n".join(lines))
     for skipped in plan.skipped:
         click.echo(f"\nwarning: {skipped.what}: {skipped.reason}")
+    lines = _busy_lines(team, plan, busy)
+    if lines:
+        click.echo("\n".join(lines))
 
 
 @click.command()
@@ -249,21 +323,26 @@ def _show_plan(team, plan, results, people, fmt: str) -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Write every person's file into this folder (default: each person's ics calendar).")
 @people_option
-def export(config_path: Path, today: date | None, out_dir: Path | None, people: tuple[str, ...]):
+@offline_option
+def export(config_path: Path, today: date | None, out_dir: Path | None, people: tuple[str, ...], offline: bool):
     """Write one .ics file per person (atomically); unchanged files are not touched."""
     from ..engine.runs import context_for, stamp_for
     from ..engine.sync import calendar_jobs, sync_team
     from ..storage.status import MemoryStatus
     team, today = load_team(config_path, today)
     check_people(team, people)
-    plan = calendar_plan(team, today)
     jobs = calendar_jobs(team, list(people), kinds=("ics",), out_dir=out_dir)
     if not jobs:
         raise UsageError("nobody has an ics calendar; use --out DIR to write files for everyone")
+    context = context_for(team, config_path)
+    busy, placed = _busy_for(team, today, config_path, None, offline=offline, save=True, context=context)
+    plan = calendar_plan(team, today, **plan_args(busy, placed))
     # A file is generated output: it holds the plan, whatever was in it (no mass-delete guard).
-    files = sync_team(team, plan, jobs, MemoryStatus(), stamp_for(today), context_for(team, config_path),
+    files = sync_team(team, plan, jobs, MemoryStatus(), stamp_for(today), context,
                       dry_run=False, force_delete=True)
-    _raise_if_failed(files)
+    if any(not f.failures for f in files):
+        remember_placements(config_path, plan, busy)
+    _raise_if_failed(files, unread_note(busy))
     total = dict.fromkeys(ACTIONS, 0)
     for item in files:
         counts = summarize(item.changes)
@@ -277,6 +356,9 @@ def export(config_path: Path, today: date | None, out_dir: Path | None, people: 
                f"{total['keep']} kept; planned {today} – {plan.until}{_past_note(plan)}")
     for skipped in plan.skipped:
         click.echo(f"warning: {skipped.what}: {skipped.reason}", err=True)
+    for conflict in plan.conflicts if busy is not None else ():
+        click.echo(f"conflict: {conflict.what}: {conflict.reason}", err=True)
+    raise_if_unread(team, busy)
 
 
 @click.command()
@@ -289,8 +371,9 @@ def export(config_path: Path, today: date | None, out_dir: Path | None, people: 
 @click.option("--format", "fmt", type=click.Choice(["auto", "table", "json"]), default="auto", show_default=True,
               help="auto: a table on a terminal, a JSON summary otherwise.")
 @state_option
+@offline_option
 def sync(config_path: Path, today: date | None, dry_run: bool, force_delete: bool, people: tuple[str, ...],
-         shard, fmt: str, state_path: Path | None):
+         shard, fmt: str, state_path: Path | None, offline: bool):
     """Carry the plan into every person's calendar, whatever its kind (owned events only, edits kept)."""
     from ..engine.done import log_completed
     from ..engine.runs import context_for, stamp_for
@@ -300,21 +383,24 @@ def sync(config_path: Path, today: date | None, dry_run: bool, force_delete: boo
     holidays, holidays_seen = recall_holidays(path)
     team, today = load_team(config_path, today, holidays)
     check_people(team, people)
-    plans = [calendar_plan(team, today)]
     jobs = calendar_jobs(team, list(people), shard)
     if not jobs:
         raise UsageError("nobody is in this selection")
+    context = context_for(team, config_path)
+    busy, placed = _busy_for(team, today, config_path, state_path, offline=offline, save=not dry_run,
+                             context=context)
+    plans = [calendar_plan(team, today, **plan_args(busy, placed))]
     status = _status(config_path, state_path, dry_run=dry_run)
     if not dry_run:
         status.remember_holidays(team.public_holidays, holidays_seen)
     if fmt == "auto":
         fmt = "table" if sys.stdout.isatty() else "json"
-    context = context_for(team, config_path)
     logged = []
     if dry_run:
         results = sync_team(team, plans[0], jobs, status, stamp_for(today), context, dry_run=True,
-                            replan=_replanner(plans, today))
-        _show_plan(team, plans[-1], results, [j.person.id for j in jobs], "json" if fmt == "json" else "table")
+                            replan=_replanner(plans, today, busy, placed))
+        _show_plan(team, plans[-1], results, [j.person.id for j in jobs], "json" if fmt == "json" else "table",
+                   busy)
     else:
         def record_contacts(entries):
             log_completed(config_path, team, entries, today)
@@ -324,16 +410,19 @@ def sync(config_path: Path, today: date | None, dry_run: bool, force_delete: boo
         show_bar = sys.stderr.isatty() and total > 50
         with click.progressbar(length=total, label="syncing", file=sys.stderr) if show_bar else _nullbar() as bar:
             results = sync_team(team, plans[0], jobs, status, stamp_for(today), context, dry_run=False,
-                                force_delete=force_delete, progress=bar.update, replan=_replanner(plans, today),
-                                record_contacts=record_contacts)
-        _show_results(results, fmt)
+                                force_delete=force_delete, progress=bar.update,
+                                replan=_replanner(plans, today, busy, placed), record_contacts=record_contacts)
+        if any(r.listed for r in results):
+            remember_placements(config_path, plans[-1], busy)
+        _show_results(results, fmt, team, plans[-1], busy)
     unfinished = [r for r in results if r.failures or r.refused]
     if unfinished:
         names = ", ".join(r.person for r in unfinished)
         if len(unfinished) == len(results) and not logged and not any(r.wrote for r in results):
             raise TargetError(f"nothing {'would be' if dry_run else 'was'} synced; not finished for: {names}; "
-                              "run sync again to continue")
-        raise PartialFailure(f"not finished for: {names}; run sync again to continue")
+                              "run sync again to continue" + unread_note(busy))
+        raise PartialFailure(f"not finished for: {names}; run sync again to continue" + unread_note(busy))
+    raise_if_unread(team, busy)
 
 
 def _status(config_path: Path, state_path: Path | None, *, dry_run: bool, files_only: bool = False):
@@ -345,15 +434,15 @@ def _status(config_path: Path, state_path: Path | None, *, dry_run: bool, files_
     return State(path)
 
 
-def _raise_if_failed(results) -> None:
+def _raise_if_failed(results, note: str = "") -> None:
     """Nothing written: the first failure is the error (exit 1); some written: partly (exit 3)."""
     failed = [r for r in results if r.failures]
     if not failed:
         return
     if len(failed) == len(results):
-        raise TargetError(failed[0].failures[0])
+        raise TargetError(failed[0].failures[0] + note)
     raise PartialFailure("not finished for: " + ", ".join(
-        f"{r.person} ({r.failures[0]})" for r in failed))
+        f"{r.person} ({r.failures[0]})" for r in failed) + note)
 
 
 class _nullbar:
@@ -367,12 +456,14 @@ class _nullbar:
         pass
 
 
-def _show_results(results, fmt: str) -> None:
+def _show_results(results, fmt: str, team=None, plan=None, busy=None) -> None:
     if fmt == "json":
-        click.echo(json.dumps({"calendars": [
+        doc = {"calendars": [
             {"person": r.person, "target": r.target, "read": r.listed, "planned": r.planned, "done": r.done,
-             "failures": r.failures, "refused": r.refused, "notes": r.notes} for r in results]},
-            indent=2, ensure_ascii=False))
+             "failures": r.failures, "refused": r.refused, "notes": r.notes} for r in results]}
+        if busy is not None:
+            doc.update(_busy_json(team, plan, busy))
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
     for r in results:
         if not r.listed:
@@ -387,6 +478,11 @@ def _show_results(results, fmt: str) -> None:
             click.echo(f"  FAILED: {failure}")
         if r.refused:
             click.echo(f"  REFUSED: {r.refused}")
+    if busy is not None:
+        for conflict in plan.conflicts:
+            click.echo(f"conflict: {conflict.what}: {conflict.reason}")
+        for person, why in sorted(busy.unreadable.items()):
+            click.echo(f"busy times could not be read: {person}: {why}")
 
 
 @click.command()

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from .options import common, group_plan, load_team
+from .options import (busy_and_placed, common, group_plan, load_team, offline_option, plan_args, raise_if_unread,
+                      remember_placements, unread_note)
 from ..core.errors import PartialFailure, UsageError
 from ..core.invitations import (MASS_CANCEL_MAXIMUM, MailPlan, MassCancellation, MassCancellationRefused,
                                 missing_for_sending, placeholder_settings, subject)
@@ -98,8 +99,9 @@ def _show_delivery(mail_plan: MailPlan, delivery, fmt: str) -> None:
               help="auto: a table on a terminal, JSON otherwise.")
 @click.option("--state", "state_path", type=click.Path(path_type=Path, dir_okay=False),
               help=f"The invitation database (default: {STATE_NAME} next to the config).")
+@offline_option
 def invite(config_path: Path, today: date | None, dry_run: bool, force_cancel: bool, fmt: str,
-           state_path: Path | None):
+           state_path: Path | None, offline: bool):
     """Send e-mail invitations (iMIP) for group events: new, changed and cancelled ones.
 
     One invitation per session or aftercare occurrence, to every participant with an
@@ -121,7 +123,13 @@ def invite(config_path: Path, today: date | None, dry_run: bool, force_cancel: b
     if fmt == "auto":
         fmt = "table" if sys.stdout.isatty() else "json"
     path = _invite_state_path(config_path, state_path)
-    events = group_plan(team, today).events
+    from ..cli.calendars import STATE_NAME as STATUS_NAME
+    from ..engine.runs import context_for
+    busy, placed = busy_and_placed(team, today, config_path, offline=offline, save=not dry_run,
+                                   status_path=config_path.parent / STATUS_NAME, invites_path=path,
+                                   context=context_for(team, config_path))
+    whole = group_plan(team, today, **plan_args(busy, placed))
+    events = whole.events
     # Imported here: sending pulls in icalendar, which the other commands' start-up need not pay for.
     from ..engine.invite import preview, send
     if dry_run:
@@ -132,11 +140,28 @@ def invite(config_path: Path, today: date | None, dry_run: bool, force_cancel: b
         if refusal is not None:
             # What the run itself would do: refuse, send nothing.
             raise MassCancellationRefused(refusal, dry_run=True)
+        _show_busy(team, whole, busy, fmt)
+        raise_if_unread(team, busy)
         return
     mail_plan, delivery = send(team, events, path, today, force_cancel=force_cancel)
+    if delivery.sent or not delivery.outcomes:
+        remember_placements(config_path, whole, busy)
     _show_delivery(mail_plan, delivery, fmt)
+    _show_busy(team, whole, busy, fmt)
     if delivery.failed:
         again = "run invite again" + (" with --force-cancel" if force_cancel and any(
             o.mail.method == "CANCEL" for o in delivery.failed) else "")
         raise PartialFailure(f"{len(delivery.failed)} of {len(delivery.outcomes)} mails were not sent; "
-                             f"{again} to send them")
+                             f"{again} to send them" + unread_note(busy))
+    raise_if_unread(team, busy)
+
+
+def _show_busy(team, plan, busy, fmt: str) -> None:
+    """The conflicts kept and whose busy times could not be read; on stderr, so that the JSON
+    on stdout stays what it was."""
+    if busy is None:
+        return
+    for conflict in plan.conflicts:
+        click.echo(f"conflict: {conflict.what}: {conflict.reason}", err=True)
+    for person, why in sorted(busy.unreadable.items()):
+        click.echo(f"busy times could not be read: {person}: {why}", err=True)

@@ -102,23 +102,92 @@ def _today_in(zone) -> date:
     return datetime.now(zone).date()
 
 
-def calendar_plan(team, today: date):
+def calendar_plan(team, today: date, busy=None, placed=None, unreadable=None):
     """The plan for calendars: without the group events people get as e-mail invitations,
-    with the past stretch that files keep (core.history)."""
+    with the past stretch that files keep (core.history). `busy`, `placed`, `unreadable`:
+    as core.planning.plan takes them (engine.busy reads them, storage.placements keeps them)."""
     from ..core.history import calendar_plan as plan_for_calendars
     with _paused_gc():
-        result = plan_for_calendars(team, today)
+        if busy is None and placed is None and unreadable is None:
+            result = plan_for_calendars(team, today)
+        else:
+            result = plan_for_calendars(team, today, busy=busy, placed=placed, unreadable=unreadable)
     _settle()
     return result
 
 
-def group_plan(team, today: date):
+def group_plan(team, today: date, busy=None, placed=None, unreadable=None):
     """The whole plan, invitations included (for `invite`)."""
     from ..core.planning import plan
     with _paused_gc():
-        result = plan(team, today)
+        if busy is None and placed is None and unreadable is None:
+            result = plan(team, today)
+        else:
+            result = plan(team, today, busy=busy, placed=placed, unreadable=unreadable)
     _settle()
     return result
+
+
+def offline_option(func):
+    return click.option("--offline", is_flag=True,
+                        help="Plan with the busy times kept by the last run that read them; read no calendar "
+                             "for busy times.")(func)
+
+
+def busy_and_placed(team, today: date, config_path: Path, *, offline: bool, save: bool,
+                    status_path: Path | None = None, invites_path: Path | None = None, context=None):
+    """For a team with busy sources: the busy times (read now, or kept, with --offline) and
+    the placements earlier runs remembered; (None, None) for a team without them, which
+    plans as it always did."""
+    from ..engine.busy import has_busy_sources, read_busy
+    from ..storage.placements import load_placements, placements_path
+    if not has_busy_sources(team):
+        return None, None
+    placed = load_placements(placements_path(config_path))
+    busy = read_busy(team, today, config_path, placed=placed, offline=offline, save=save,
+                     status_path=status_path, invites_path=invites_path, context=context)
+    if busy.offline and busy.snapshot.today != today:
+        click.echo(f"note: --offline: the busy times were read on {busy.snapshot.today}, for "
+                   f"{busy.snapshot.start.astimezone(team.timezone).date()} – "
+                   f"{busy.snapshot.end.astimezone(team.timezone).date()}; later ones are not known", err=True)
+    return busy, placed
+
+
+def plan_args(busy, placed) -> dict:
+    """The keyword arguments calendar_plan and group_plan take for them."""
+    if busy is None:
+        return {}
+    return {**busy.plan_args(), "placed": placed}
+
+
+def remember_placements(config_path: Path, plan, busy) -> None:
+    """After a run that carried events out: keep where its sessions and aftercare in
+    [today, until) went (merged with earlier runs'), so that the next run keeps them there."""
+    if busy is None:
+        return
+    from ..storage.placements import keep_placements as remember, placements_path
+    shown = {group: placement for group, placement in plan.placements.items()
+             if plan.today <= placement.start.date() < plan.until}
+    remember(placements_path(config_path), shown, plan.today)
+
+
+def unread_note(busy) -> str:
+    """'; busy times could not be read for: hanna, kim', to end another failure's message."""
+    if busy is None or not busy.unreadable:
+        return ""
+    return f"; busy times could not be read for: {', '.join(sorted(busy.unreadable))}"
+
+
+def raise_if_unread(team, busy) -> None:
+    """Exit 3 when someone's busy times could not be read, after everything else was done:
+    nothing of theirs was moved, nothing new placed for them; the next run catches up."""
+    if busy is None or not busy.unreadable:
+        return
+    from ..core.errors import PartialFailure
+    from ..engine.busy import unreadable_text
+    raise PartialFailure(f"busy times could not be read for: {unreadable_text(team, busy.unreadable)}; "
+                         "nothing of theirs was moved and nothing new placed for them; run again when "
+                         "their calendars can be read")
 
 
 def check_people(team, people) -> None:

@@ -53,7 +53,7 @@ class _Reader:
             schema.WHOLE_NUMBER: self._whole_number, schema.LENGTH: self._length, schema.ALARM: self._alarm,
             schema.PERSON: self._person, schema.PEOPLE: self._people, schema.CALENDAR: self._calendar,
             schema.WEEKDAY_LIST: self._weekdays, schema.FOLLOW_UPS: self._follow_ups,
-            schema.CHOICE_LIST: self._choices,
+            schema.CHOICE_LIST: self._choices, schema.BUSY_SOURCES: self._busy_sources,
         }
 
     def problem(self, line: int, path: str, message: str, value: object = _MISSING) -> None:
@@ -193,7 +193,41 @@ class _Reader:
             if text not in self.calendars.defined:    # else its own problem was reported
                 self.bad(node, path, "unknown calendar" + suggest(text, self.calendars))
             return _WRONG
+        kind = schema.CALENDAR_KINDS[self.calendars[text].kind]
+        if not kind.writes:
+            self.bad(node, path, f"calendar '{text}' is read only ({kind.label}): no events can go there; "
+                     "name it in busy to read busy times from it")
+            return _WRONG
         return text
+
+    def _busy_sources(self, key, line, node, path):
+        """Calendar ids that can be read for busy times; one alone, or an empty value, will do."""
+        if isinstance(node, Scalar) and node.is_null:
+            return ()
+        items = self.sequence(node, path, allow_single=True)
+        if items is None:
+            return _WRONG
+        readable = " or ".join(f"'{k.key}'" for k in schema.CALENDAR_KINDS.values() if k.busy)
+        result: list[str] = []
+        for index, item in enumerate(items):
+            where = f"{path}[{index}]" if isinstance(node, Sequence) else path
+            text = self.text(item, where)
+            if text is None:
+                continue
+            calendar = self.calendars.get(text)
+            if calendar is None:
+                if text not in self.calendars.defined:    # else its own problem was reported
+                    self.bad(item, where, "unknown calendar" + suggest(text, self.calendars))
+                continue
+            if not schema.CALENDAR_KINDS[calendar.kind].busy:
+                self.bad(item, where, f"calendar '{text}' ({calendar.kind}) cannot be read for busy times; "
+                         f"busy names {readable} calendars")
+                continue
+            if text in result:
+                self.bad(item, where, "calendar listed twice")
+                continue
+            result.append(text)
+        return tuple(result) if len(result) == len(items) else _WRONG
 
     def _weekdays(self, key, line, node, path):
         """The weekdays named; one listed twice is reported and kept, so its overlap is reported too."""
@@ -303,13 +337,24 @@ def _read_team(r: _Reader, tree: Node, facts: HolidayFacts, today: Today | None)
     if "horizon" in top and (horizon.unit == "days" and horizon.count > 3660 or horizon.months > 120):
         r.bad(top.node("horizon"), "horizon", "a horizon over 10 years cannot be planned")
     past = top["past"]
+    busy_notice = top["busy_notice"]
     team_name = top["team"]
     country, subdivision = _read_holidays(r, top, facts)
     default_hours = _read_working_hours(r, top.node("working_hours"), "working_hours", _default_working_hours())
     reminders = _read_reminders(r, top.node("reminders"))
 
     calendars = r.calendars = _read_calendars(r, top.node("calendars"))
-    people = r.people = _read_people(r, top.node("people"), default_hours, language)
+    default_busy = top["busy"] or ()
+    people = r.people = _read_people(r, top.node("people"), default_hours, language, default_busy)
+    for cal_id, line in getattr(calendars, "freebusy_lines", {}).items():
+        # A free-busy answer has no UIDs: in a calendar we also write to, our own sessions and
+        # reminders would come back as busy and push themselves away.
+        writers = sorted(p.id for p in people.values() if p.calendar == cal_id
+                         and cal_id in p.busy)
+        if writers:
+            r.problem(line, f"calendars.{cal_id}.busy_query", "a free-busy answer cannot tell our own events "
+                      f"from others, and {', '.join(writers)} also get{'s' if len(writers) == 1 else ''} "
+                      "their events in this calendar; use 'events' here", "freebusy")
 
     contacts = _read_list(r, top, "contacts", "contact", _read_contact)
     seen: dict[tuple[str, str], int] = {}
@@ -333,7 +378,7 @@ def _read_team(r: _Reader, tree: Node, facts: HolidayFacts, today: Today | None)
                 holiday_country=country, holiday_subdivision=subdivision, reminders=reminders,
                 people=people, calendars=calendars, contacts=tuple(contacts), projects=tuple(projects),
                 sessions=tuple(sessions), meetings=tuple(meetings), source=r.filename, mail=mail, feed=feed,
-                public_holidays=facts)
+                public_holidays=facts, busy_notice=busy_notice)
 
 
 def in_the_future(today: date) -> str:
@@ -479,6 +524,7 @@ class _Calendars(dict):
     """Valid calendars by id; `defined` also holds the ids of calendars that had problems."""
 
     defined: set[str] = frozenset()
+    freebusy_lines: dict[str, int]      # calendar id -> line of its `busy_query: freebusy`
 
 
 def _one_of(kinds) -> str:
@@ -490,6 +536,7 @@ def _one_of(kinds) -> str:
 def _read_calendars(r: _Reader, node: Node | None) -> _Calendars:
     result = _Calendars()
     result.defined = set(node.items) if isinstance(node, Mapping) else set()
+    result.freebusy_lines = {}
     if node is None:
         return result
     if not isinstance(node, Mapping):
@@ -518,6 +565,14 @@ def _read_calendars(r: _Reader, node: Node | None) -> _Calendars:
             continue
         kind = present[0]
         location = fields[kind.key]
+        if "busy_query" in fields and kind.busy != "query":
+            asked = " or ".join(f"'{k.key}'" for k in kinds.values() if k.busy == "query")
+            r.bad(fields.node("busy_query"), f"{path}.busy_query", f"only used with {asked}")
+            busy_query = fields.keys["busy_query"].default_value
+        else:
+            busy_query = fields["busy_query"]
+            if busy_query == "freebusy":
+                result.freebusy_lines[cal_id] = fields.line("busy_query")
         if not kind.credentials:
             logging_in = " or ".join(f"'{k.key}'" for k in kinds.values() if k.credentials)
             for extra in schema.CREDENTIAL_KEYS:
@@ -530,11 +585,12 @@ def _read_calendars(r: _Reader, node: Node | None) -> _Calendars:
         if "password_env" in fields and "keyring" in fields:
             r.problem(cal_node.line, path, "use either password_env or keyring, not both")
         if location is not None:
-            result[cal_id] = Calendar(cal_id, kind.key, location, username, password_env, keyring)
+            result[cal_id] = Calendar(cal_id, kind.key, location, username, password_env, keyring, busy_query)
     return result
 
 
-def _read_people(r: _Reader, node: Node | None, default_hours: WorkingHours, language: str) -> dict[str, Person]:
+def _read_people(r: _Reader, node: Node | None, default_hours: WorkingHours, language: str,
+                 default_busy: tuple[str, ...]) -> dict[str, Person]:
     result: dict[str, Person] = {}
     if node is None:
         return result
@@ -560,8 +616,9 @@ def _read_people(r: _Reader, node: Node | None, default_hours: WorkingHours, lan
         calendar = fields["calendar"]
         hours = _read_working_hours(r, fields.node("working_hours"), f"{path}.working_hours", default_hours)
         person_language = fields["language"] or language
+        busy = fields["busy"] if "busy" in fields else default_busy
         if name and calendar:
-            result[person_id] = Person(person_id, name, email, calendar, hours, person_language)
+            result[person_id] = Person(person_id, name, email, calendar, hours, person_language, busy or ())
     return result
 
 

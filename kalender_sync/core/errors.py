@@ -75,3 +75,11 @@ class PartialFailure(KalenderSyncError):
     """Some of the work was done, some failed; the next run converges."""
 
     exit_code = EXIT_PARTIAL
+
+
+class BusySourceError(KalenderSyncError):
+    """A calendar read for busy times (or the kept snapshot of them) cannot be understood.
+
+    The message is short and names no secret: it ends up in the "could not be read" line
+    for that person, after the source's id.
+    """

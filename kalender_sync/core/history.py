@@ -105,10 +105,16 @@ class CalendarPlan(Plan):
         return (self.past.for_person(person) if self.past else []) + self.for_person(person)
 
 
-def calendar_plan(team: Team, today: date) -> CalendarPlan:
+def calendar_plan(team: Team, today: date, busy=None, placed=None, unreadable=None) -> CalendarPlan:
     """The plan as calendars show it: without the group events people get as e-mail
-    invitations (invitations.for_calendars), with the past stretch for files and feeds."""
-    return with_past(for_calendars(plan(team, today), team), past_stretch(team, today))
+    invitations (invitations.for_calendars), with the past stretch for files and feeds.
+
+    `busy`, `placed`, `unreadable`: as planning.plan takes them. The past stretch is planned
+    with `placed` only: it shows where occurrences were, and busy times are read from today on."""
+    if busy is None and placed is None and unreadable is None:
+        return with_past(for_calendars(plan(team, today), team), past_stretch(team, today))
+    planned = plan(team, today, busy=busy, placed=placed, unreadable=unreadable)
+    return with_past(for_calendars(planned, team), past_stretch(team, today, placed=placed))
 
 
 def stretch_start(team: Team, today: date) -> date | None:
@@ -116,7 +122,7 @@ def stretch_start(team: Team, today: date) -> date | None:
     return team.past.before(today) if team.past is not None else None
 
 
-def past_stretch(team: Team, today: date, since: date | None = None) -> PastStretch | None:
+def past_stretch(team: Team, today: date, since: date | None = None, placed=None) -> PastStretch | None:
     """The events of [since, today) as the calendars showed them: planned on `since`, with the
     contact log of before `since`, without the reminders of contacts logged since."""
     since = stretch_start(team, today) if since is None else since
@@ -124,7 +130,7 @@ def past_stretch(team: Team, today: date, since: date | None = None) -> PastStre
         return None
     then = replace(team, log=tuple(entry for entry in team.log if entry.on < since),
                    reminders=replace(team.reminders, ahead=team.reminders.ahead + _steps(team, since, today)))
-    earlier = for_calendars(plan(then, since), then)
+    earlier = for_calendars(plan(then, since, placed=placed) if placed else plan(then, since), then)
     logged: dict[tuple[str, str], list[date]] = {}
     for entry in team.log:
         if since <= entry.on < today:
@@ -144,7 +150,8 @@ def with_past(calendar_plan: Plan, past: PastStretch | None) -> CalendarPlan:
     if past is not None:
         planned = {event.uid for event in calendar_plan.events}
         past = replace(past, planned=tuple(e for e in past.planned if e.uid not in planned))
-    return CalendarPlan(calendar_plan.today, calendar_plan.until, calendar_plan.events, calendar_plan.skipped, past)
+    fields = {name: getattr(calendar_plan, name) for name in Plan.__dataclass_fields__}
+    return CalendarPlan(**fields, past=past)
 
 
 def _steps(team: Team, since: date, today: date) -> int:

@@ -34,14 +34,23 @@ class WorkingHours:
 
 @dataclass(frozen=True)
 class Calendar:
-    """Where a person's events go: one of schema.CALENDAR_KINDS, at a location with {person}."""
+    """Where a person's events go, or where their busy times are read: one of
+    schema.CALENDAR_KINDS, at a location with {person}."""
 
     id: str
-    kind: str                            # a key of schema.CALENDAR_KINDS: "ics", "caldav"
+    kind: str                            # a key of schema.CALENDAR_KINDS: "ics", "caldav", "url"
     location: str                        # a file path relative to the config, or a URL
     username: str | None = None          # None: no login at all (a server without authentication)
     password_env: str | None = None
     keyring: str | None = None           # keyring service name
+    busy_query: str = schema.default("calendar", "busy_query")   # caldav: "events" | "freebusy"
+
+    @property
+    def writes(self) -> bool:
+        """Whether events can go here (a url calendar is read only). A kind outside the table is
+        a test's own target, handed to sync_team with its own open_target."""
+        kind = schema.CALENDAR_KINDS.get(self.kind)
+        return kind is None or kind.writes
 
 
 
@@ -53,6 +62,8 @@ class Person:
     calendar: str
     working_hours: WorkingHours
     language: str
+    # The calendars their busy times are read from: their own `busy`, else the top-level one.
+    busy: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,3 +201,27 @@ class Team:
     # How much of the past files and feeds keep (core.history); None: none. A config without
     # `past` gets the table's default from the reader; a Team built in code keeps no past.
     past: Interval | None = None
+    # A placed occurrence moves for new busy times only while it is more than this far ahead.
+    busy_notice: timedelta = schema.default("top", "busy_notice")
+
+
+def location_for(calendar: Calendar, person: str) -> str:
+    """The calendar's location for one person: {person} filled in (person ids are URL-safe);
+    webcal://, how Outlook and Google hand out published calendars, is https://."""
+    location = calendar.location.replace("{person}", person)
+    if location[:9].lower() == "webcal://":
+        location = "https://" + location[9:]
+    return location
+
+
+def username_for(calendar: Calendar, person: str) -> str | None:
+    """The user name a calendar logs in with for one person; None: no login."""
+    return calendar.username.replace("{person}", person) if calendar.username else None
+
+
+def busy_sources_of(team: Team, person: Person | str) -> list[tuple[Calendar, str]]:
+    """The calendars `person`'s busy times are read from, each with its location for them
+    (location_for). The password, if any, comes from storage.credentials.password_for(calendar,
+    username_for(calendar, person)): never from the config or the URL."""
+    who = team.people[person] if isinstance(person, str) else person
+    return [(team.calendars[source], location_for(team.calendars[source], who.id)) for source in who.busy]

@@ -46,8 +46,14 @@ _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _FEED_URL = r"^https?://[^/\s@]+"
 _SERVER_URL = r"^https?://[^/\s]+"
-_URL_WITH_PASSWORD = r"^https?://[^/@\s]*:[^/@\s]*@"
+_URL_WITH_PASSWORD = r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@\s]*:[^/@\s]*@"
+_URL_AUTHORITY = r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/\s]*)"
+_PUBLISHED_SCHEMES = ("https", "http", "webcal")
 _LISTEN = r"(?:(\[[0-9a-fA-F:]+\]|[0-9.]+|[A-Za-z0-9.-]+):)?(\d{1,5})"
+BUSY_QUERIES = ("events", "freebusy")
+# busy_notice: a notice longer than a year would keep a placed occurrence wherever it is,
+# whatever comes up in people's calendars.
+NOTICE_DAYS = 366
 
 
 class SecretValueError(ValueError):
@@ -299,11 +305,49 @@ def _folder_template(text: str, key: Key) -> str:
 
 
 def _server_url(text: str, key: Key) -> str:
-    if not re.match(_SERVER_URL, text):
-        raise ValueError("expected an http:// or https:// URL")
+    # The password first: a wrong value is echoed, and ftp://user:secret@host is wrong too.
     if re.match(_URL_WITH_PASSWORD, text):
         raise SecretValueError("the URL contains a password; use password_env or keyring instead")
+    if not re.match(_SERVER_URL, text):
+        raise ValueError("expected an http:// or https:// URL")
     return text
+
+
+def _published_url(text: str, key: Key) -> str:
+    """Where a published calendar is read: a web address (webcal:// is https:// by another name,
+    as Outlook and Google hand it out) or a file. It is read without a login: the secret of a
+    published calendar is its address, so a user name or password in it is refused, never echoed."""
+    match = re.match(_URL_AUTHORITY, text)
+    if match and "@" in match.group(2):
+        raise SecretValueError("the URL contains a user name or password; a published calendar is read "
+                               "without a login (use a caldav calendar for a server that wants one)")
+    scheme = match.group(1).lower() if match else ""
+    if scheme == "file":
+        if match.group(2) or not text[len("file://"):].startswith("/"):
+            raise ValueError("a file is written file:///path, with the absolute path after the third '/'")
+        return text
+    if scheme not in _PUBLISHED_SCHEMES:
+        raise ValueError("expected an https://, http://, webcal:// or file:/// address")
+    if not match.group(2):
+        raise ValueError("the address names no server")
+    return text
+
+
+def _notice(text: str, key: Key) -> timedelta:
+    if text.lower() in ("none", "off", "geen"):
+        return timedelta(0)
+    try:
+        interval = parse_interval(text)
+    except IntervalTooLong:
+        interval = None
+    except ValueError:
+        raise ValueError("expected a number of days or weeks, such as 14 days or 2 weeks; or none") from None
+    if interval is not None and interval.unit not in ("days", "weeks"):
+        raise ValueError("give the notice in days or weeks, such as 14 days or 2 weeks")
+    days = interval.count * (7 if interval.unit == "weeks" else 1) if interval else None
+    if days is None or days > NOTICE_DAYS:
+        raise ValueError(f"a notice over 1 year ({NOTICE_DAYS} days) cannot be given")
+    return timedelta(days=days)
 
 
 def _list(text: str, key: Key) -> tuple:
@@ -352,12 +396,20 @@ FOLDER_TEMPLATE = ValueType("folder path", "A path that contains {person}, such 
                             "relative to the config's folder.", _folder_template)
 SERVER_URL = ValueType("server URL", "An http:// or https:// URL, usually with {person}, and no password "
                        "in it, such as https://dav.example.nl/{person}/netwerk/.", _server_url)
+PUBLISHED_URL = ValueType("published calendar URL", "An https://, http:// or webcal:// address, or file:///path "
+                          "(an absolute path), with {person} for each person's own or without it for one "
+                          "calendar everyone who names it shares; no user name or password in it.",
+                          _published_url)
+NOTICE = ValueType("notice", "A number of days or weeks, such as 14 days or 2 weeks, at most 1 year; or none.",
+                   _notice)
 HOLIDAYS = ValueType("public holidays", "A country code (NL), a mapping with country and subdivision, "
                      "or none.", _holidays)
 # Read from the YAML tree by config.py:
 PERSON = ValueType("person id", "The id of one of the people.")
 PEOPLE = ValueType("people", "A list of person ids, such as [maarten, sanne], or all.")
 CALENDAR = ValueType("calendar id", "The id of one of the calendars.")
+BUSY_SOURCES = ValueType("list of calendar ids", "Calendars of kind caldav or url, such as [werk] or "
+                         "[werk, outlook]; one id alone will do; [] for none.")
 WEEKDAY_LIST = ValueType("list of weekdays", "Such as [mon, tue, thu].", item=WEEKDAY)
 FOLLOW_UPS = ValueType("list of intervals", "Such as [6 weeks, 6 months], or one interval.", item=INTERVAL)
 CHOICE_LIST = ValueType("list of choices", "Some of the words listed for the key, such as [session].",
@@ -416,17 +468,22 @@ def _section(name: str, where: str, title: str, help: str, *keys: Key) -> Sectio
 
 
 class CalendarKind(NamedTuple):
-    """One way of delivering a person's events; a calendar names exactly one kind by its key."""
+    """One kind of calendar: where people's events go, or where busy times are read; a calendar
+    names exactly one kind by its key."""
 
     key: str             # the key in the calendar's mapping
-    target: str          # "module:Class" of the adapter that writes it (the core never imports it)
+    target: str          # "module:name" of the adapter that serves it (the core never imports it)
     value: str           # how the location is checked: a key of LOCATIONS
     label: str           # how a message names the location: "a file path"
     credentials: bool    # whether username, password_env and keyring apply
     help: str = ""
+    writes: bool = True  # False: read only, never a sync target (a person's `calendar:` cannot name it)
+    busy: str | None = None   # how busy times are read from it: "query" (the server answers for a time
+                              # range; busy_query applies), "whole" (the whole calendar); None: not at all
 
 
-LOCATIONS = MappingProxyType({"file": FILE_TEMPLATE, "url": SERVER_URL, "folder": FOLDER_TEMPLATE})
+LOCATIONS = MappingProxyType({"file": FILE_TEMPLATE, "url": SERVER_URL, "folder": FOLDER_TEMPLATE,
+                              "published": PUBLISHED_URL})
 CREDENTIAL_KEYS = ("username", "password_env", "keyring")
 
 CALENDAR_KINDS = MappingProxyType({kind.key: kind for kind in (
@@ -435,8 +492,13 @@ CALENDAR_KINDS = MappingProxyType({kind.key: kind for kind in (
                  help="Write each person's events to an .ics file of their own, to import or subscribe to."),
     CalendarKind(key="caldav", target="kalender_sync.targets.caldav:CalDAVTarget", value="url",
                  label="a server URL", credentials=True,
-                 help="Put each person's events in a calendar on a CalDAV server."),
+                 help="Put each person's events in a calendar on a CalDAV server; also read for busy "
+                      "times when named in busy.", busy="query"),
     CalendarKind("vdir", "kalender_sync.targets.vdir:VdirTarget", "folder", "a folder", False, "One .ics file per event in a folder of each person's own, as khal and vdirsyncer keep calendars (a vdir)."),
+    CalendarKind(key="url", target="kalender_sync.targets.busysources:read_busy_sources", value="published",
+                 label="a published calendar's address", credentials=False, writes=False, busy="whole",
+                 help="A published calendar (Outlook's \"publish calendar\", Google's secret address in iCal "
+                      "format), read only: only read for the busy times of the people who name it in busy."),
 )})
 
 
@@ -444,8 +506,9 @@ def calendar_section(kinds) -> Section:
     """The keys of a calendar: one per kind, then the credentials."""
     credentialed = " or ".join(f"'{kind.key}'" for kind in kinds.values() if kind.credentials)
     return _section(
-        "calendar", "calendars.<id>", "A calendar", "Where the events of the people who name it go: "
-        "exactly one kind key (see Calendar kinds), and for a kind that logs in, its credentials.",
+        "calendar", "calendars.<id>", "A calendar", "Where the events of the people who name it as their "
+        "calendar go, or where the busy times of those who name it in busy are read: exactly one kind key "
+        "(see Calendar kinds), and for a kind that logs in, its credentials.",
         *(Key(kind.key, LOCATIONS[kind.value], kind.help) for kind in kinds.values()),
         Key("username", TEXT, f"The user name to log in with (with {credentialed}). Without it there "
             "is no login, for a server without authentication, and no password is read."),
@@ -454,6 +517,11 @@ def calendar_section(kinds) -> Section:
         Key("keyring", TEXT, "The system keyring's service name under which the password is stored "
             "(for the user name above); instead of password_env."),
         Key("password", REFUSED, "Never: use password_env or keyring."),
+        Key("busy_query", CHOICE, "How busy times are asked of the server (with " + " or ".join(
+            f"'{kind.key}'" for kind in kinds.values() if kind.busy == "query") + "): events, its events "
+            "in the time range, which every server answers; freebusy, RFC 4791's free-busy query, less to "
+            "send, where the server answers it correctly (Xandikos; Radicale 3.8.2 and later).",
+            default="events", choices=BUSY_QUERIES),
     )
 
 
@@ -477,8 +545,14 @@ SECTIONS = MappingProxyType({section.name: section for section in (
             see="holidays"),
         Key("reminders", MAPPING, "How contact reminders are placed.", see="reminders"),
         Key("people", BY_ID, "The team's members, by person id.", required=True, see="person"),
-        Key("calendars", BY_ID, "Where events go, by calendar id; every person names one.", required=True,
-            see="calendar"),
+        Key("calendars", BY_ID, "Where events go, by calendar id; every person names one. Also the "
+            "calendars busy times are read from.", required=True, see="calendar"),
+        Key("busy", BUSY_SOURCES, "The calendars busy times are read from, for every person without a "
+            "busy of their own: no session, aftercare or reminder is placed where someone is busy.",
+            default_note="none"),
+        Key("busy_notice", NOTICE, "A placed session or aftercare moves because someone became busy only "
+            "while it is more than this far ahead; closer by, it stays and is reported as a conflict.",
+            default="14 days"),
         Key("contacts", ENTRIES, "The contact agreements: who keeps in touch with whom, how often.",
             see="contact"),
         Key("projects", ENTRIES, "Finished projects whose team gets follow-up appointments (aftercare).",
@@ -517,7 +591,10 @@ SECTIONS = MappingProxyType({section.name: section for section in (
         "person", "people.<id>", "A person", "A member of the team, under their person id.",
         Key("name", TEXT, "The person's full name.", required=True),
         Key("email", EMAIL, "Their e-mail address; no two people share one."),
-        Key("calendar", CALENDAR, "The calendar their events go to.", required=True),
+        Key("calendar", CALENDAR, "The calendar their events go to; not a read-only kind (url).", required=True),
+        Key("busy", BUSY_SOURCES, "The calendars their busy times are read from; may include their own "
+            "calendar (the events kalender-sync put there never count as busy).",
+            default_note="the top-level busy"),
         Key("working_hours", WORKING_HOURS, "Their own working hours, such as for part-time work.",
             default_note="the team's working_hours", see="working_hours"),
         Key("language", CHOICE, "The language of their events.", default_note="the team's language",
@@ -695,10 +772,12 @@ def render_reference() -> str:
     lines += ["## Calendar kinds", "",
               ("A calendar has exactly one of these keys; its value is the location, with `{person}` "
                "standing for each person's id."), "",
-              "| Key | Location | Logs in | Meaning |",
-              "|-----|----------|---------|---------|"]
+              "| Key | Location | Logs in | Events go here | Busy times | Meaning |",
+              "|-----|----------|---------|----------------|------------|---------|"]
+    busy_read = {"query": "asked for a time range", "whole": "the whole calendar is read", None: ""}
     for kind in CALENDAR_KINDS.values():
-        cells = (_code(kind.key), LOCATIONS[kind.value].name, "yes" if kind.credentials else "", kind.help)
+        cells = (_code(kind.key), LOCATIONS[kind.value].name, "yes" if kind.credentials else "",
+                 "yes" if kind.writes else "no: read only", busy_read[kind.busy], kind.help)
         lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     lines += ["", "## Value types", "", "| Type | What to write |", "|------|---------------|"]
     types = {}

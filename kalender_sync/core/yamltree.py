@@ -9,7 +9,7 @@ boolean false, and `start: 14:00` stays "14:00" instead of the base-60 int 840.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import yaml
 
@@ -145,14 +145,19 @@ def parse(text: str, filename: str) -> tuple[Node | None, list[Problem]]:
     problems: list[Problem] = []
     try:
         nodes = list(yaml.compose_all(text, Loader=_LOADER))
-    except yaml.MarkedYAMLError:
+    except yaml.MarkedYAMLError as refused:
         # Parse again with the pure-Python parser for its message: libyaml words its errors
         # differently, and the same file should get the same message on every machine.
         try:
             list(yaml.compose_all(text, Loader=yaml.SafeLoader))
         except yaml.MarkedYAMLError as exc:
             return None, [_syntax_problem(exc, filename, text)]
-        raise  # pragma: no cover - both parsers disagree on validity: a PyYAML bug
+        # Only libyaml refuses it, such as `{name: Ad, busy:}` (a key without a value at the
+        # end of a flow mapping): its own message, located, rather than a crash.
+        problem = _syntax_problem(refused, filename, text)
+        if "found unexpected ':'" in problem.message:
+            problem = replace(problem, message=problem.message + "; give the key a value, or leave it out")
+        return None, [problem]
     except yaml.YAMLError as exc:  # pragma: no cover - PyYAML marks nearly all errors
         return None, [Problem(filename, 1, "", f"not valid YAML: {exc}")]
     if len(nodes) > 1:

@@ -3,6 +3,10 @@
 Reloaded when the config or log file changes (checked with stat() on every request) or the
 day changes; if a reload fails, the last good plan stays in service and the error is kept
 for /healthz. The feed server (targets/feed.py) publishes what this renders.
+
+A team with busy sources is planned with the busy times the last sync or export read (the
+snapshot, engine.busy) and the placements runs remembered (storage.placements), both reloaded
+when their files change: a request never reads anyone's calendar.
 """
 from __future__ import annotations
 
@@ -83,18 +87,33 @@ class FeedPlans:
         with self._lock:
             return self._refresh()
 
+    def _plan(self, team: Team, today: date) -> CalendarPlan:
+        from .busy import kept_busy
+        busy = kept_busy(team, self.config_path)
+        if busy is None:
+            return calendar_plan(team, today)
+        from ..storage.placements import load_placements, placements_path
+        if busy.unreadable:
+            log.warning("busy times not known for %s: nothing new is placed for them in the feeds (%s)",
+                        ", ".join(sorted(busy.unreadable)), "; ".join(sorted(set(busy.unreadable.values()))))
+        return calendar_plan(team, today, busy=busy.busy, unreadable=busy.unreadable,
+                             placed=load_placements(placements_path(self.config_path)))
+
     def _refresh(self) -> Snapshot:
-        key = (_stat(self.config_path), _stat(log_path(self.config_path)))
+        from ..storage.placements import placements_path
+        from .busy import snapshot_path
+        key = (_stat(self.config_path), _stat(log_path(self.config_path)), _stat(snapshot_path(self.config_path)),
+               _stat(placements_path(self.config_path)))
         good = self._good
         if good is not None and key == self._files_key:
             today = self._today(good.team)
             if today != good.plan.today:           # a new day: same team, new plan
-                self._good = Snapshot(good.team, calendar_plan(good.team, today), good.loaded_at)
+                self._good = Snapshot(good.team, self._plan(good.team, today), good.loaded_at)
             return self._good
         self._files_key = key
         try:
             team = load(self.config_path)
-            snapshot = Snapshot(team, calendar_plan(team, self._today(team)), self._now())
+            snapshot = Snapshot(team, self._plan(team, self._today(team)), self._now())
         except Exception as exc:                   # noqa: BLE001 - keep serving, report on /healthz
             message = (exc.args[0] if exc.args else str(exc)) if isinstance(exc, KalenderSyncError) else (
                 f"internal error: {type(exc).__name__}: {exc}")
@@ -109,7 +128,10 @@ class FeedPlans:
                 raise
             today = self._today(good.team)
             if today != good.plan.today:
-                self._good = Snapshot(good.team, calendar_plan(good.team, today), good.loaded_at)
+                try:
+                    self._good = Snapshot(good.team, self._plan(good.team, today), good.loaded_at)
+                except KalenderSyncError:           # the placements file: reported above
+                    pass
             return self._good
         if self._error is not None:
             log.info("config %s loads again", self.config_path)

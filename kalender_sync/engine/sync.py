@@ -436,7 +436,9 @@ def calendar_jobs(team: Team, people: list[str] | None = None, shard: tuple[int,
     """The calendars of the chosen people (all, `people`, or one `shard` of I/N).
 
     `kinds`: only calendars of these kinds; `out_dir`: every person gets an .ics file in that
-    folder instead of their own calendar (`export --out`, `plan --out`).
+    folder instead of their own calendar (`export --out`, `plan --out`). A job is a person's
+    `calendar:`: the calendars named only in `busy` are read, never written, and a read-only
+    kind (url) is never a job.
     """
     jobs = []
     for person in team.people.values():
@@ -447,7 +449,7 @@ def calendar_jobs(team: Team, people: list[str] | None = None, shard: tuple[int,
         calendar = team.calendars[person.calendar]
         if out_dir is not None:
             calendar = Calendar(calendar.id, "ics", str(out_dir / "{person}.ics"))
-        elif kinds is not None and calendar.kind not in kinds:
+        elif kinds is not None and calendar.kind not in kinds or not calendar.writes:
             continue
         jobs.append(Job(person, calendar))
     return jobs

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.errors import UsageError
 from ..core.model import Calendar, Person
 from ..core.timezones import VTimezones
 from .base import CalendarTarget
@@ -71,4 +72,8 @@ class TargetContext:
 
 
 def open_target(calendar: Calendar, person: Person, context: TargetContext) -> CalendarTarget:
+    if not calendar.writes:
+        # The config refuses a read-only calendar as anyone's `calendar:`; a Team built in code
+        # must not get one written either.
+        raise UsageError(f"calendar '{calendar.id}' is read only ({calendar.kind}): no events can go there")
     return target_class(calendar.kind).open(calendar, person, context)

@@ -38,6 +38,7 @@ SECRETS = {
     "24-caldav-password-in-config": "Zomer2026!geheim",
     "25-caldav-url-with-password": "Zomer2026geheim",
     "49-password-in-password-env": "Zomer2026!geheim",
+    "75-published-calendar-url-with-password": "Herfst2026geheim",
 }
 
 

@@ -31,14 +31,16 @@ KITCHEN_SINK = {
     "reminders": {"max_per_week": "3", "overdue_every": "1 week", "at": '"10:00"', "ahead": "2", "alarm": "30m"},
     "calendars": {
         "files": {"ics": '"out/{person}.ics"'},
-        "dav": {"caldav": '"https://dav.example.nl/{person}/"', "username": "bot", "password_env": "KS_PW"},
+        "dav": {"caldav": '"https://dav.example.nl/{person}/"', "username": "bot", "password_env": "KS_PW",
+                "busy_query": "freebusy"},
         "ring": {"caldav": '"https://dav.example.nl/{person}/"', "username": "bot", "keyring": "kalender-sync"},
+        "away": {"url": '"webcal://agenda.example.nl/{person}/calendar.ics"'},
     },
     "people": {
         "maarten": {"name": "Maarten van Os", "email": "maarten@example.nl", "calendar": "files",
                     "working_hours": {"days": "[mon, tue]", "start": '"09:00"', "end": '"17:00"'},
                     "language": "nl"},
-        "sanne": {"name": "Sanne Bakker", "calendar": "dav"},
+        "sanne": {"name": "Sanne Bakker", "calendar": "ring", "busy": "[dav, away]"},
         "ad": {"name": "Ad Verhoeven", "calendar": "ring"},
     },
     "contacts": [{"id": "piet", "owner": "maarten", "with": "Piet de Vries", "role": "former client",
@@ -57,11 +59,14 @@ KITCHEN_SINK = {
              "smtp_port": "2525", "security": "ssl", "username": "team", "password_env": "KS_MAIL",
              "keyring": "kalender-sync", "invite": "[session, meeting]"},
     "feed": {"base_url": "https://agenda.example.nl", "listen": '"[::1]:9090"', "refresh": "1 day"},
+    "busy": "[away]",
+    "busy_notice": "3 weeks",
 }
 
 # A kind added to the registry gets a calendar here without a test edit, so the tests below
 # read its key too.
-_SOMEWHERE = {"file": '"out/{person}.ics"', "url": '"https://dav.example.nl/{person}/"', "folder": '"out/{person}"'}
+_SOMEWHERE = {"file": '"out/{person}.ics"', "url": '"https://dav.example.nl/{person}/"', "folder": '"out/{person}"',
+              "published": '"https://agenda.example.nl/{person}/calendar.ics"'}
 for _kind in schema.CALENDAR_KINDS.values():
     if not any(_kind.key in calendar for calendar in KITCHEN_SINK["calendars"].values()):
         KITCHEN_SINK["calendars"][f"by-{_kind.key}"] = {_kind.key: _SOMEWHERE[_kind.value]}
@@ -87,6 +92,8 @@ MODEL_DEFAULTS = {
     (model.FeedSettings, "host"): lambda: schema.default("feed", "listen").host,
     (model.FeedSettings, "port"): lambda: schema.default("feed", "listen").port,
     (model.FeedSettings, "refresh"): lambda: schema.default("feed", "refresh"),
+    (model.Calendar, "busy_query"): lambda: schema.default("calendar", "busy_query"),
+    (model.Team, "busy_notice"): lambda: schema.default("top", "busy_notice"),
 }
 
 
@@ -268,8 +275,8 @@ def test_a_new_calendar_kind_is_read_from_the_table(with_a_folder_kind):
 
     line = 'c.yaml:{}: calendars.extra'.format(list(KITCHEN_SINK).index("calendars") + 1)
     assert _problems(_with_calendar("{}")) == [
-        (f"{line}: a calendar needs exactly one of 'ics' (a file path), 'caldav' (a server URL) or "
-         "'vdir' (a folder path)")]
+        (f"{line}: a calendar needs exactly one of 'ics' (a file path), 'caldav' (a server URL), "
+         "'vdir' (a folder path) or 'url' (a published calendar's address)")]
     assert _problems(_with_calendar('{ics: "out/{person}.ics", vdir: "out/{person}"}')) == [
         f"{line}: a calendar needs exactly one of 'ics' (a file path) or 'vdir' (a folder path)"]
     assert _problems(_with_calendar('{vdir: out, username: bot}')) == [

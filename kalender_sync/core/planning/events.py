@@ -8,6 +8,9 @@ getting a duplicate.
 What the rules cannot place (no working day for the team, no free preferred weekday, a
 representative already at another meeting) is listed in the plan as skipped, with the
 reason (naming who or what is in the way), instead of silently dropped.
+
+Where a session or an aftercare was put is a `Placement`, handed back to the next run so
+that what people have in their calendars stays put (see `stability`).
 """
 from __future__ import annotations
 
@@ -88,12 +91,33 @@ class Skipped:
     reason: str
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where one session or aftercare occurrence (all its participants' events) was put.
+
+    `basis` is what it was placed for: a session's period with its weekday and time
+    ("2027-05 thu 14:00"), an aftercare's date and time ("2027-04-01 14:00", from the
+    project's end). When that changes, the occurrence is placed afresh.
+    """
+
+    start: datetime
+    basis: str
+
+
 @dataclass
 class Plan:
     today: date
     until: date
     events: list[PlannedEvent] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    # Per group key, every session and aftercare occurrence placed in this run (also
+    # those outside [today, until)): what the next run gets back as `placed`.
+    placements: dict[str, Placement] = field(default_factory=dict)
+    # Per group key of an occurrence in [today, until): why it is where it is.
+    reasons: dict[str, str] = field(default_factory=dict)
+    # Occurrences kept where they were although someone became busy then (inside the
+    # notice period, or while someone's busy times could not be read): who, and by what.
+    conflicts: list[Skipped] = field(default_factory=list)
 
     def for_person(self, person: str) -> list[PlannedEvent]:
         # Indexed once: a scan per person made `plan` quadratic in the number of people.
