@@ -1,8 +1,10 @@
 """kalender-sync benchmarks (issue 6): CalDAV push / no-op / one change, and planning at scale.
 
-    python bench/run.py            # full: N = 500 and 1000 events, 10,000-person plan (~30 min)
+    python bench/run.py            # full: N = 500 and 1000 events, 10,000-person plan,
+                                   # busy times of 1,000 people (~40 min)
     python bench/run.py --quick    # smoke test: N = 100, 1,000-person plan (core, export and
-                                   # no-op plan only; < 1 min)
+                                   # no-op plan only), busy times of 50 people (~1-2 min)
+    python bench/run.py --sizes --plan-people 0 --busy-people 1000   # the busy-times case alone
 
 Everything runs on this machine: Radicale and Xandikos are started on free 127.0.0.1
 ports (tests/support/servers.py), requests are counted at a loopback proxy (tests/support/proxies.py),
@@ -198,6 +200,13 @@ def report(results: dict) -> tuple[str, list[dict]]:
             rendered = get(noop, "calls", "build_event (VEVENTs rendered)") or 0
             verdict("no-op plan renders iCalendar only for changed events (0 here)", rendered == 0,
                     f"{rendered} VEVENTs rendered for 0 changes; {noop['wall_seconds']:.1f} s")
+    busy = results.get("busy")
+    if busy:
+        import busybench
+        text, busy_verdicts = busybench.report(busy, table)
+        out.append(text)
+        for name, ok, detail in busy_verdicts:
+            verdict(name, ok, detail)
     lines = ["\n\n".join(out), "", "Targets:"]
     for v in verdicts:
         mark = "MET   " if v["met"] else "MISSED" if v["met"] is not None else "n/a   "
@@ -213,6 +222,8 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="*", help="event counts for the CalDAV benchmarks")
     parser.add_argument("--servers", nargs="*", default=["radicale", "xandikos"], choices=["radicale", "xandikos"])
     parser.add_argument("--plan-people", type=int, help="people in the planning benchmark (0: skip it)")
+    parser.add_argument("--busy-people", type=int,
+                        help="people in the busy-times benchmark (default 1000, --quick 50; 0: skip it)")
     parser.add_argument("--repeat", type=int, help="no-op re-syncs timed per case (median)")
     parser.add_argument("--push-repeat", type=int,
                         help="initial pushes of kalender-sync and the bare loop per case, alternating (fastest counts)")
@@ -225,12 +236,13 @@ def main() -> int:
 
     sizes = args.sizes if args.sizes is not None else ([100] if args.quick else [500, 1000])
     people = args.plan_people if args.plan_people is not None else (1000 if args.quick else 10000)
+    busy_people = args.busy_people if args.busy_people is not None else (50 if args.quick else 1000)
     repeat = args.repeat or 3
     push_repeat = args.push_repeat or (1 if args.quick else 2)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="ks-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     results: dict = {"mode": "quick" if args.quick else "full", "started": datetime.now(timezone.utc).isoformat(),
-                     "machine": machine(), "sizes": sizes, "plan_people": people, "targets": TARGETS}
+                     "machine": machine(), "sizes": sizes, "plan_people": people, "busy_people": busy_people, "targets": TARGETS}
     t_start = time.perf_counter()
     try:
         import pushbench
@@ -262,10 +274,13 @@ def main() -> int:
             import planbench
             results["planning"] = planbench.run_planning(people, workdir / f"plan-{people}",
                                                          timeout=args.step_timeout, quick=args.quick, log=log)
+        if busy_people:
+            import busybench
+            results["busy"] = busybench.run_busy(busy_people, workdir / f"busy-{busy_people}", log=log)
     finally:
         results["seconds"] = time.perf_counter() - t_start
         results["machine"]["loadavg_end"] = os.getloadavg()
-        text, verdicts = report(results) if results.get("caldav") or results.get("planning") else ("", [])
+        text, verdicts = report(results) if results.get("caldav") or results.get("planning") or results.get("busy") else ("", [])
         results["verdicts"] = verdicts
         args.results.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")

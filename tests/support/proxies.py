@@ -55,6 +55,9 @@ class FaultProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes: with Nagle on, the body waits for
+            # the client's delayed ACK, adding tens of milliseconds to every request.
+            disable_nagle_algorithm = True
             upstream: http.client.HTTPConnection | None = None
             upstream_used = False                 # has the upstream connection carried a request yet
 
