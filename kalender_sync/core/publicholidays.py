@@ -16,6 +16,9 @@ from datetime import date
 class HolidayFacts:
     def __init__(self, known: dict | None = None):
         self._dates: dict[tuple[str, str | None, int], frozenset[date]] = {}
+        # English names, for the reasons a plan gives ("6 May is Ascension Day"); kept apart
+        # from the dates so that a memo from before names were kept still seeds the dates.
+        self._names: dict[tuple[str, str | None, int], dict[date, str]] = {}
         self._subdivisions: dict[str, tuple[str, ...] | None] = {}
         if known:
             self.seed(known)
@@ -24,8 +27,23 @@ class HolidayFacts:
         key = (country, subdivision, year)
         found = self._dates.get(key)
         if found is None:
-            import holidays
-            found = self._dates[key] = frozenset(holidays.country_holidays(country, subdiv=subdivision, years=[year]))
+            found = self._dates[key] = frozenset(self._lookup(key))
+        return found
+
+    def names(self, country: str, subdivision: str | None, year: int) -> dict[date, str]:
+        """The holidays' English names by date."""
+        key = (country, subdivision, year)
+        found = self._names.get(key)
+        if found is None:
+            found = self._lookup(key)
+        return found
+
+    def _lookup(self, key: tuple[str, str | None, int]) -> dict[date, str]:
+        import holidays
+        country, subdivision, year = key
+        # en_US where the country has it; otherwise the library gives its own language.
+        found = self._names[key] = dict(holidays.country_holidays(country, subdiv=subdivision, years=[year],
+                                                                  language="en_US"))
         return found
 
     def subdivisions(self, code: str) -> tuple[str, ...] | None:
@@ -46,6 +64,8 @@ class HolidayFacts:
         """Everything answered so far, as JSON-able data for `seed`."""
         return {"dates": sorted([c, s, y, sorted(d.isoformat() for d in days)]
                                 for (c, s, y), days in self._dates.items()),
+                "names": sorted([c, s, y, sorted([d.isoformat(), name] for d, name in names.items())]
+                                for (c, s, y), names in self._names.items()),
                 "subdivisions": sorted([c, list(s) if s is not None else None]
                                        for c, s in self._subdivisions.items())}
 
@@ -53,6 +73,9 @@ class HolidayFacts:
         """Take in answers from `known()` of an earlier run (same library version: the caller checks)."""
         for country, subdivision, year, days in data.get("dates", ()):
             self._dates.setdefault((country, subdivision, int(year)), frozenset(date.fromisoformat(d) for d in days))
+        for country, subdivision, year, names in data.get("names", ()):
+            self._names.setdefault((country, subdivision, int(year)),
+                                   {date.fromisoformat(d): name for d, name in names})
         for country, subs in data.get("subdivisions", ()):
             self._subdivisions.setdefault(country, tuple(subs) if subs is not None else None)
 
