@@ -368,10 +368,15 @@ def test_slots_worked_out_by_hand_then_stable_and_our_own_events_never_push_them
     for name in ("hanna", "kim", "bram", "sanne"):
         assert (team.folder / "offline" / f"{name}.ics").read_bytes() == \
             (team.folder / "online" / f"{name}.ics").read_bytes()
-    # Read now, 19 October is taken, and so is the only later Tuesday of October (Kim's 26th).
+    # Read now, 19 October is taken, and so is the only later Tuesday of October (Kim's 26th):
+    # with nowhere to go, the placed session stays on the 19th (deleting it from everyone's
+    # calendar would lose it) and the plan reports the conflict, naming who is busy.
     online = team.json("plan")
-    assert "session/denktank/2027-10" not in {p["group"] for p in online["placements"]}
-    assert "Denktank 2027-10" in {s["what"] for s in online["skipped"]}
+    [denktank] = [p for p in online["placements"] if p["group"] == "session/denktank/2027-10"]
+    assert "no other time is free" in denktank["reason"], denktank
+    assert "Denktank 2027-10" not in {s["what"] for s in online["skipped"]}
+    [conflict] = [c for c in online["conflicts"] if c["what"] == "Denktank 2027-10"]
+    assert conflict["reason"].startswith("kept at Tue 19 Oct") and "Sanne" in conflict["reason"], conflict
 
 
 def test_a_new_appointment_moves_what_is_far_ahead_and_keeps_what_is_close(team):
