@@ -32,6 +32,8 @@ with its log in the message.
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 from support import servers
@@ -94,3 +96,37 @@ def strict_radicale(request, strict_radicale_server):
     target = _target(request, strict_radicale_server)
     yield target
     target.close()
+
+
+@pytest.fixture(scope="session")
+def radicale_with_login(tmp_path_factory):
+    """Radicale that wants a login (htpasswd) and knows servers.USERNAME with servers.PASSWORD:
+    for a calendar that forgot its username, and for a busy source that gets a 401."""
+    pytest.importorskip("radicale", reason="integration tests need the 'radicale' package")
+    workdir = tmp_path_factory.mktemp("radicale-login")
+    storage = workdir / "collections"
+    (workdir / "users").write_text(f"{servers.USERNAME}:{servers.PASSWORD}\n", encoding="utf-8")
+    port = servers.free_port()
+    config = workdir / "radicale.conf"
+    config.write_text(textwrap.dedent(f"""\
+        [server]
+        hosts = {servers.HOST}:{port}
+        [auth]
+        type = htpasswd
+        htpasswd_filename = {workdir / "users"}
+        htpasswd_encryption = plain
+        delay = 0
+        [rights]
+        type = owner_only
+        [storage]
+        filesystem_folder = {storage}
+        [web]
+        type = none
+        """), encoding="utf-8")
+    try:
+        running = servers.start_server("radicale", ["-m", "radicale", "-C", str(config)], port, workdir, storage,
+                                       home=f"/{servers.USERNAME}/")
+    except servers.ServerStartError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield running
+    running.stop()

@@ -76,38 +76,6 @@ def test_with_a_username_a_missing_password_is_still_a_clear_error(server, tmp_p
     assert all(server.count_objects(url) == 0 for url in urls.values())
 
 
-@pytest.fixture(scope="module")
-def radicale_with_login(tmp_path_factory):
-    """Radicale that wants a login (htpasswd), for a calendar that forgot its username."""
-    pytest.importorskip("radicale", reason="integration tests need the 'radicale' package")
-    from support import servers
-    workdir = tmp_path_factory.mktemp("radicale-login")
-    storage = workdir / "collections"
-    (workdir / "users").write_text(f"{servers.USERNAME}:{servers.PASSWORD}\n", encoding="utf-8")
-    port = servers.free_port()
-    config = workdir / "radicale.conf"
-    config.write_text(textwrap.dedent(f"""\
-        [server]
-        hosts = {servers.HOST}:{port}
-        [auth]
-        type = htpasswd
-        htpasswd_filename = {workdir / "users"}
-        htpasswd_encryption = plain
-        delay = 0
-        [rights]
-        type = owner_only
-        [storage]
-        filesystem_folder = {storage}
-        [web]
-        type = none
-        """), encoding="utf-8")
-    try:
-        server = servers.start_server("radicale", ["-m", "radicale", "-C", str(config)], port, workdir, storage,
-                                      home=f"/{servers.USERNAME}/")
-    except servers.ServerStartError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    yield server
-    server.stop()
 
 
 def test_a_server_that_wants_a_login_says_so_when_the_username_is_missing(radicale_with_login, tmp_path):

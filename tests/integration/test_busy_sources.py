@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import socket
-import textwrap
 import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
@@ -336,37 +335,6 @@ def test_a_file_url_reads_the_file(tmp_path):
 
 # ------------------------------------------------------------------------------ failures
 
-@pytest.fixture(scope="module")
-def radicale_with_login(tmp_path_factory):
-    """Radicale that wants a login (htpasswd) and knows alice with servers.PASSWORD."""
-    pytest.importorskip("radicale", reason="integration tests need the 'radicale' package")
-    workdir = tmp_path_factory.mktemp("radicale-login")
-    storage = workdir / "collections"
-    (workdir / "users").write_text(f"{servers.USERNAME}:{servers.PASSWORD}\n", encoding="utf-8")
-    port = servers.free_port()
-    config = workdir / "radicale.conf"
-    config.write_text(textwrap.dedent(f"""\
-        [server]
-        hosts = {servers.HOST}:{port}
-        [auth]
-        type = htpasswd
-        htpasswd_filename = {workdir / "users"}
-        htpasswd_encryption = plain
-        delay = 0
-        [rights]
-        type = owner_only
-        [storage]
-        filesystem_folder = {storage}
-        [web]
-        type = none
-        """), encoding="utf-8")
-    try:
-        running = servers.start_server("radicale", ["-m", "radicale", "-C", str(config)], port, workdir, storage,
-                                       home=f"/{servers.USERNAME}/")
-    except servers.ServerStartError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    yield running
-    running.stop()
 
 
 @pytest.mark.parametrize("busy_query", ["events", "freebusy"])
