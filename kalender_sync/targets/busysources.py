@@ -374,6 +374,14 @@ def _refused(response, request: BusyRequest) -> _Unreadable:
     return _Unreadable(reason)
 
 
+def _answered(response, request: BusyRequest, ok: tuple[int, ...] = (200,)) -> None:
+    """Raise the reason a source cannot be read unless the server answered with one of `ok`."""
+    if response.status_code in (401, 403):
+        raise _refused(response, request)
+    if response.status_code not in ok:
+        raise _Unreadable(_status(response.status_code))
+
+
 def _content_type(response) -> str:
     return (response.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
 
@@ -424,10 +432,7 @@ def _xml(element) -> bytes:
 
 def _multistatus(response, request: BusyRequest):
     """The parsed 207 reply of a REPORT or PROPFIND; anything else is a reason not to trust the source."""
-    if response.status_code in (401, 403):
-        raise _refused(response, request)
-    if response.status_code not in (200, 207):
-        raise _Unreadable(_status(response.status_code))
+    _answered(response, request, (200, 207))
     try:
         parsed = DAVResponse(response)
     except Exception:  # noqa: BLE001 - a body that says it is XML and is not
@@ -445,10 +450,7 @@ def _report(reader: _Reader, request: BusyRequest, element, depth: str):
 
 def _caldav_freebusy(reader: _Reader, request: BusyRequest, start: datetime, end: datetime) -> tuple[bytes, ...]:
     response = _report(reader, request, cdav.FreeBusyQuery() + [cdav.TimeRange(start, end)], "1")
-    if response.status_code in (401, 403):
-        raise _refused(response, request)
-    if response.status_code != 200:
-        raise _Unreadable(_status(response.status_code))
+    _answered(response, request)
     # Content-Type is not checked: Xandikos sends application/octet-stream
     body = response.content or b""
     if not _looks_like_icalendar(body):
@@ -613,10 +615,7 @@ def _published(reader: _Reader, request: BusyRequest, entry: dict | None) -> tup
     response = reader.send("GET", http_location(request.location), headers=headers)
     if response.status_code == 304 and cached is not None:
         return (cached,), entry
-    if response.status_code in (401, 403):
-        raise _refused(response, request)
-    if response.status_code != 200:
-        raise _Unreadable(_status(response.status_code))
+    _answered(response, request)
     body = response.content or b""
     if not _looks_like_icalendar(body):
         raise _not_icalendar(response)
