@@ -43,11 +43,15 @@ class ItemState(_Words):
     DONE = "done"           # its owner marked the contact done (a ✓ in the title): theirs, kept
     GONE = "gone"           # someone deleted it: not created again
     TAKEN = "taken"         # another event holds its UID
+    # We sent a delete and do not know whether it got there (the answer was lost, the run was
+    # killed): when it is gone next time, it was our delete, not its person's. The engine
+    # settles this state when it lists the calendar; the diff never sees it.
+    DELETING = "deleting"
 
 
 CREATE, UPDATE, DELETE, KEEP, CONFLICT, SKIP, LOGGED = Action
 ACTIONS = tuple(Action)
-SYNCED, EDITED, DONE, GONE, TAKEN = ItemState
+SYNCED, EDITED, DONE, GONE, TAKEN, DELETING = ItemState
 
 
 @dataclass(frozen=True)

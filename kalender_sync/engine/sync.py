@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Callable, Mapping
 
-from ..core.diff import (CONFLICT, CREATE, DELETE, DONE, EDITED, GONE, KEEP, LOGGED, SKIP, SYNCED, TAKEN, UPDATE,
+from ..core.diff import (CONFLICT, CREATE, DELETE, DELETING, DONE, EDITED, GONE, KEEP, LOGGED, SKIP, SYNCED, TAKEN, UPDATE,
                          Action, Change, Existing, diff, summarize)
 from ..core.errors import KalenderSyncError, TargetError
 from ..core.fingerprint import content_hash
@@ -116,8 +116,9 @@ def observe(calendar: str, view: dict[str, Record], listing: Listing, planned_ui
 
     def gone(uid: str) -> None:
         record = view[uid]
-        if record.status == TAKEN or not capabilities.others_can_edit:
+        if record.status in (TAKEN, DELETING) or not capabilities.others_can_edit:
             # Nobody else deletes from a target they cannot edit: it is simply not there.
+            # A delete of ours whose answer was lost got there: ours, not its person's.
             forget.append(uid)
             del view[uid]
         elif record.status != GONE:
@@ -128,6 +129,12 @@ def observe(calendar: str, view: dict[str, Record], listing: Listing, planned_ui
     # recorded holds exactly what we wrote or last read.
     unknown = [item.href for item in listing.items
                if not (item.href in by_href and item.etag and view[by_href[item.href]].etag == item.etag)]
+    if not listing.full:
+        # A delete of ours with no answer is settled by reading its event again when an
+        # incremental listing does not name it (the delete never reached the server). A
+        # full listing settles it by itself: its record has no version tag to match.
+        unsettled = {r.href for r in view.values() if r.status == DELETING}
+        unknown += sorted(unsettled - set(unknown) - set(listing.deleted))
     read = target.read(unknown) if unknown else {}
     for href in unknown:
         record = classify(calendar, read.get(href), view, planned_uids, capabilities)
@@ -368,6 +375,7 @@ class _Writer:
                 etag = self.target.update(record.href, body if body is not None else self.encode(change), record.etag)
                 self._stored(self._new_record(change.event, record.href, etag, change.sequence))
             else:
+                self._intend_delete(record)
                 self.target.delete(record.href, record.etag)
                 self.view.pop(change.uid, None)
                 self._forget(change.uid)
@@ -381,6 +389,13 @@ class _Writer:
     def _stored(self, record: Record) -> None:
         self.view[record.uid] = record
         self._record([record])
+
+    def _intend_delete(self, record: Record) -> None:
+        """Recorded before the request goes out: should its answer be lost, the next run does
+        not take the missing event for one its person deleted (and create it again when the
+        plan wants it back). A batched target records nothing until it is written."""
+        if not self.run.capabilities.batched:
+            self._record([replace(record, status=DELETING, etag=None)])
 
     def _reconcile(self, change: Change) -> None:
         """After a refused precondition: read the one event again and decide anew; never
@@ -605,6 +620,8 @@ def carry_out_purge(survey: PurgeSurvey, status: StatusStore, *, include_changed
                 result.count(CONFLICT)
                 continue
             try:
+                if not target.capabilities.batched:
+                    status.put(replace(record, status=DELETING, etag=None))     # see _Writer._intend_delete
                 target.delete(href, item.etag)
                 result.count(DELETE)
                 status.forget(survey.key, record.uid)

@@ -231,3 +231,24 @@ def test_an_event_the_plan_dropped_is_named_by_its_title_never_by_its_key(tmp_pa
     assert all("/" not in c.title and c.kind == "contact" for c in unplanned)
     [dropped] = [c for c in unplanned if c.uid == edited.uid]
     assert dropped.title == "Verzet: " + edited.title and dropped.reason.code == "dropped"
+
+
+def test_a_delete_whose_answer_was_lost_is_not_taken_for_the_persons_own(tmp_path):
+    """Found by the state machine: a delete that reached the server but whose answer did not
+    left the event's record as it was, so the next run took the missing event for one its
+    person had deleted, and never created it again when the plan wanted it back."""
+    def lose_the_answer_to_deletes(operation, href):
+        return "after" if operation == "delete" else None
+
+    engine = Engine(tmp_path)
+    the_plan, _ = engine.sync(engine.team(contacts=2))
+    for calendar in engine.calendars.values():
+        calendar.faults = lose_the_answer_to_deletes
+    _, fewer = engine.sync(engine.team(contacts=0), force_delete=True)
+    assert any(r.failures for r in fewer)
+    for calendar in engine.calendars.values():
+        calendar.faults = None
+    _, back = engine.sync(engine.team(contacts=2))
+    assert not any(r.failures for r in back) and done(back, "skip") == 0
+    for person in engine.calendars:
+        assert sorted(engine.uids(person)) == sorted(e.uid for e in the_plan.for_person(person))
