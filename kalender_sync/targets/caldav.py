@@ -1,18 +1,18 @@
 """One CalDAV calendar collection, spoken to with conditional requests only.
 
-Uses caldav's DAVClient as the HTTP/WebDAV layer but not its object API: caldav's
-save_event() bumps SEQUENCE even on create and silently overwrites an existing UID
-(python-caldav#219, #71), so every write here is a plain PUT/DELETE with our own
-If-None-Match / If-Match headers. caldav has no retries; they are added here
-(targets/retry.py, the policy every server connection shares).
+caldav's object API is not used: its save_event() bumps SEQUENCE even on create and silently
+overwrites an existing UID (python-caldav#219, #71), so every write here is a plain PUT/DELETE
+with our own If-None-Match / If-Match headers. Its XML elements build the REPORT bodies and its
+multistatus parser reads the answers; the requests go over the run's keep-alive connections
+(targets/connections.py), with the retries every server connection shares (targets/network.py).
 """
 from __future__ import annotations
 
+import base64
 import urllib.parse
 
-from caldav import DAVClient
 from caldav.elements import cdav, dav
-from caldav.lib import error as caldav_error
+from caldav.response import DAVResponse
 from lxml import etree
 
 from ..core.errors import TargetError
@@ -20,6 +20,7 @@ from ..core.planning import PlannedEvent
 from ..core.timezones import VTimezones
 from .base import (Capabilities, InvalidSyncToken, Item, Listed, Listing, PreconditionFailed, Refused, Transient,
                    Version)
+from .connections import Connections
 from .ical import read_item
 from .network import CALDAV_RETRY, NETWORK_TIMEOUT, RequestLog, RetryPolicy
 
@@ -38,27 +39,31 @@ def redact(url: str) -> str:
 class CalDAVTarget:
     """One person's CalDAV calendar collection."""
 
-    capabilities = Capabilities(incremental=True, others_can_edit=True, keeps_history=True)
+    capabilities = Capabilities(incremental=True, others_can_edit=True, keeps_history=True, remote=True)
 
     def __init__(self, url: str, username: str | None, password: str | None, *, lang: str = "nl",
                  timeout: float = NETWORK_TIMEOUT, retry: RetryPolicy | None = None, log: RequestLog | None = None,
-                 zones: VTimezones | None = None):
+                 zones: VTimezones | None = None, connections: Connections | None = None):
         self.url = url if url.endswith("/") else url + "/"
         self.lang = lang
         self.zones = zones if zones is not None else VTimezones()
         self.retry = retry or CALDAV_RETRY
         self.log = log if log is not None else RequestLog()
-        # auth_type="basic" sends credentials at once: without it the first request goes
-        # out bare and Radicale holds its 401 back for a second ([auth] delay).
-        self.client = DAVClient(self.url, username=username, password=password,
-                                auth_type="basic" if username is not None else None, timeout=timeout)
+        self.username = username
+        # Basic credentials go with every request at once: a first request sent bare would get
+        # a 401 that Radicale holds back for a second ([auth] delay).
+        self._auth = {} if username is None else {"Authorization": "Basic " + base64.b64encode(
+            f"{username}:{password or ''}".encode("utf-8")).decode("ascii")}
+        self._own_connections = connections is None
+        self.connections = connections if connections is not None else Connections(timeout)
 
     @classmethod
     def open(cls, calendar, person, context) -> "CalDAVTarget":
         username = calendar.username.replace("{person}", person.id) if calendar.username else None
         return cls(calendar.location.replace("{person}", person.id), username,
                    context.password(calendar, username), lang=person.language, timeout=context.timeout,
-                   retry=context.retry, log=context.log, zones=context.zones)
+                   retry=context.retry, log=context.log, zones=context.zones,
+                   connections=context.connections())
 
     def identity(self) -> str:
         return redact(self.url)     # the status DB's key since the first release: no credentials
@@ -70,28 +75,24 @@ class CalDAVTarget:
         return self.url + urllib.parse.quote(uid.split("@", 1)[0], safe="") + ".ics"
 
     def close(self) -> None:
-        try:
-            self.client.close()
-        except Exception:   # noqa: BLE001 - closing a finished session must not fail a run
-            pass
+        """The run's connections stay open for its other calendars; one made for this target alone closes."""
+        if self._own_connections:
+            self.connections.close()
 
     # -- plumbing ----------------------------------------------------------
-    def _call(self, method: str, func):
+    def _call(self, method: str, url: str, body: bytes | None = None, headers: dict | None = None):
         pauses = self.retry.pauses()
         attempt = 0
         while True:
             attempt += 1
             self.log.add(method)
             try:
-                response = func()
-            except caldav_error.AuthorizationError:
-                if self.client.username is None:
-                    raise Refused(f"{self.describe()}: the server asks for a login (401/403); give the calendar "
-                                  "a username, and password_env or keyring") from None
-                raise Refused(f"{self.describe()}: the server refused the credentials (401/403)") from None
-            except Exception as exc:  # connection reset, timeout, TLS: all from the HTTP stack
+                response = self.connections.request(method, url, body, {**self._auth, **(headers or {})})
+            except Exception as exc:  # noqa: BLE001 - connection reset, timeout, TLS: worth another try
                 reason = type(exc).__name__
             else:
+                if response.status in (401, 403):
+                    raise self._refused()
                 if response.status < 500 and response.status != 429:
                     return response
                 reason = f"HTTP {response.status}"
@@ -100,24 +101,25 @@ class CalDAVTarget:
                 raise Transient(f"{method} {self.describe()}: {reason} after {attempt} attempts") from None
             self.retry.sleep(pause)
 
+    def _refused(self) -> Refused:
+        if self.username is None:
+            return Refused(f"{self.describe()}: the server asks for a login (401/403); give the calendar "
+                           "a username, and password_env or keyring")
+        return Refused(f"{self.describe()}: the server refused the credentials (401/403)")
+
     @staticmethod
     def _etag(response) -> str | None:
-        for name, value in response.headers.items():
-            if name.lower() == "etag":
-                return value
-        return None
+        return response.headers.get("etag")
 
     def _fail(self, method: str, href: str, response) -> TargetError:
-        body = (response.raw or b"")
-        body = body if isinstance(body, str) else body.decode("utf-8", "replace")
+        body = response.text
         if response.status == 412 or response.status == 409 and "no-uid-conflict" in body:
             return PreconditionFailed(f"{method} {redact(href)}: HTTP {response.status}")
         return TargetError(f"{method} {redact(href)}: HTTP {response.status} {response.reason or ''}".strip())
 
-    def _report(self, body) -> object:
-        text = etree.tostring(body.xmlelement(), encoding="utf-8", xml_declaration=True).decode()
-        return self._call("REPORT", lambda: self.client.request(
-            self.url, "REPORT", text, {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}))
+    def _report(self, body):
+        text = etree.tostring(body.xmlelement(), encoding="utf-8", xml_declaration=True)
+        return self._call("REPORT", self.url, text, {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"})
 
     # -- reading ---------------------------------------------------------------
     def list(self, token: str | None) -> Listing:
@@ -131,9 +133,8 @@ class CalDAVTarget:
         try:
             response = self._report(body)
         except Refused:
-            # Radicale answers a stale token with 403 valid-sync-token, which caldav
-            # reports as an authorization error; a real credential problem shows again
-            # on the full listing that follows.
+            # Radicale answers a stale token with 403 valid-sync-token; a real credential
+            # problem shows again on the full listing that follows.
             if token:
                 raise InvalidSyncToken(f"{self.describe()}: the sync token is no longer valid") from None
             raise
@@ -141,7 +142,7 @@ class CalDAVTarget:
             raise InvalidSyncToken(f"{self.describe()}: the sync token is no longer valid")
         if response.status not in (200, 207):
             raise TargetError(f"REPORT {self.describe()}: HTTP {response.status}")
-        result = response.parse_sync_collection()
+        result = DAVResponse(response).parse_sync_collection()
         items = [Listed(self._absolute(r.href), r.etag) for r in result.changed]
         deleted = [self._absolute(h) for h in result.deleted]
         # A truncated answer (RFC 6578 §3.6) is continued from the token it gave.
@@ -167,7 +168,7 @@ class CalDAVTarget:
             response = self._report(body)
             if response.status not in (200, 207):
                 raise TargetError(f"REPORT {self.describe()}: HTTP {response.status}")
-            for hit in response.parse_calendar_query():
+            for hit in DAVResponse(response).parse_calendar_query():
                 href = self._absolute(hit.href)
                 if hit.status == 200 and href in result:
                     result[href] = read_item(href, hit.etag, hit.calendar_data)
@@ -177,13 +178,12 @@ class CalDAVTarget:
         return urllib.parse.urljoin(self.url, href)
 
     def _get(self, href: str) -> Item | None:
-        response = self._call("GET", lambda: self.client.request(href, "GET"))
+        response = self._call("GET", href)
         if response.status == 404:
             return None
         if response.status != 200:
             raise self._fail("GET", href, response)
-        raw = response.raw
-        return read_item(href, self._etag(response), raw if isinstance(raw, str) else raw.decode("utf-8"))
+        return read_item(href, self._etag(response), response.content.decode("utf-8"))
 
     # -- writing (always conditional) --------------------------------------------
     def encode(self, event: PlannedEvent, version: Version) -> bytes:
@@ -191,22 +191,20 @@ class CalDAVTarget:
         return render_object(event, version.stamp, version.sequence, self.lang, self.zones)
 
     def create(self, href: str, body: bytes) -> str | None:
-        response = self._call("PUT", lambda: self.client.put(
-            href, body.decode("utf-8"), {"If-None-Match": "*", "Content-Type": _ICS}))
+        response = self._call("PUT", href, body, {"If-None-Match": "*", "Content-Type": _ICS})
         if response.status not in (200, 201, 204):
             raise self._fail("PUT", href, response)
         return self._etag(response)
 
     def update(self, href: str, body: bytes, etag: str | None) -> str | None:
-        response = self._call("PUT", lambda: self.client.put(
-            href, body.decode("utf-8"), {"If-Match": etag or "*", "Content-Type": _ICS}))
+        response = self._call("PUT", href, body, {"If-Match": etag or "*", "Content-Type": _ICS})
         if response.status not in (200, 201, 204):
             raise self._fail("PUT", href, response)
         return self._etag(response)
 
     def delete(self, href: str, etag: str | None) -> bool:
         """True if deleted, False if it was already gone."""
-        response = self._call("DELETE", lambda: self.client.delete(href, {"If-Match": etag or "*"}))
+        response = self._call("DELETE", href, None, {"If-Match": etag or "*"})
         if response.status == 404:
             return False
         if response.status not in (200, 204):
