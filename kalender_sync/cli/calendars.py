@@ -12,9 +12,9 @@ from ..core.diff import ACTIONS, summarize
 from ..core.errors import PartialFailure, TargetError, UsageError
 from ..core.model import WEEKDAYS
 from ..core.planning import PlannedEvent
-from .options import (busy_and_placed, calendar_plan, check_people, common, load_team, offline_option, parse_shard,
-                      people_option, plan_args, raise_if_unread, remember_placements, state_option,
-                      unread_note)
+from .options import (busy_and_placed, calendar_plan, check_people, common, jobs_option, load_team, offline_option,
+                      parse_shard, people_option, plan_args, raise_if_unread, remember_placements, state_option,
+                      unread_note, wait_option)
 
 STATE_NAME = ".kalender-sync-state.sqlite"
 
@@ -158,8 +158,9 @@ def _state_path(config_path: Path, state_path: Path | None) -> Path:
               help="Compare with .ics files in this folder instead of each person's calendar.")
 @state_option
 @offline_option
+@jobs_option
 def plan_command(config_path: Path, today: date | None, fmt: str, people: tuple[str, ...], out_dir: Path | None,
-                 state_path: Path | None, offline: bool):
+                 state_path: Path | None, offline: bool, jobs: int):
     """Show what each person gets and what export/sync would change. Writes nothing.
 
     For a team with busy sources: why each session and aftercare is where it is, what was
@@ -168,7 +169,7 @@ def plan_command(config_path: Path, today: date | None, fmt: str, people: tuple[
     from ..engine.sync import calendar_jobs, sync_team
     team, today = load_team(config_path, today)
     check_people(team, people)
-    context = context_for(team, config_path)
+    context = context_for(team, config_path, jobs=jobs)
     busy, placed = _busy_for(team, today, config_path, state_path, offline=offline, save=False, context=context)
     plans = [calendar_plan(team, today, **plan_args(busy, placed))]
     jobs = calendar_jobs(team, list(people), out_dir=out_dir)
@@ -372,21 +373,42 @@ def export(config_path: Path, today: date | None, out_dir: Path | None, people: 
               help="auto: a table on a terminal, a JSON summary otherwise.")
 @state_option
 @offline_option
+@jobs_option
+@wait_option
 def sync(config_path: Path, today: date | None, dry_run: bool, force_delete: bool, people: tuple[str, ...],
-         shard, fmt: str, state_path: Path | None, offline: bool):
-    """Carry the plan into every person's calendar, whatever its kind (owned events only, edits kept)."""
-    from ..engine.done import log_completed
-    from ..engine.runs import context_for, stamp_for
-    from ..engine.sync import calendar_jobs, sync_team
+         shard, fmt: str, state_path: Path | None, offline: bool, jobs: int, wait: float):
+    """Carry the plan into every person's calendar, whatever its kind (owned events only, edits kept).
+
+    One run at a time per status database: a second one waits up to --wait seconds, then exits 1."""
+    from ..storage.runlock import run_lock
     from ..storage.status import recall_holidays
     path = _state_path(config_path, state_path)
     holidays, holidays_seen = recall_holidays(path)
     team, today = load_team(config_path, today, holidays)
     check_people(team, people)
+    calendars = _jobs_for(team, people, shard)
+    if dry_run:
+        return _sync(config_path, team, today, holidays_seen, calendars, dry_run, force_delete, fmt, state_path,
+                     offline, jobs)
+    with run_lock(path, shard=shard, wait=wait, command="sync"):
+        return _sync(config_path, team, today, holidays_seen, calendars, dry_run, force_delete, fmt, state_path,
+                     offline, jobs)
+
+
+def _jobs_for(team, people, shard):
+    from ..engine.sync import calendar_jobs
     jobs = calendar_jobs(team, list(people), shard)
     if not jobs:
         raise UsageError("nobody is in this selection")
-    context = context_for(team, config_path)
+    return jobs
+
+
+def _sync(config_path: Path, team, today: date, holidays_seen, jobs, dry_run: bool, force_delete: bool, fmt: str,
+          state_path: Path | None, offline: bool, workers: int):
+    from ..engine.done import log_completed
+    from ..engine.runs import context_for, stamp_for
+    from ..engine.sync import sync_team
+    context = context_for(team, config_path, jobs=workers)
     busy, placed = _busy_for(team, today, config_path, state_path, offline=offline, save=not dry_run,
                              context=context)
     plans = [calendar_plan(team, today, **plan_args(busy, placed))]
@@ -493,19 +515,27 @@ def _show_results(results, fmt: str, team=None, plan=None, busy=None) -> None:
               help="Also remove the events people moved, edited or marked done (kept by default).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @state_option
+@wait_option
 def purge(config_path: Path, today: date | None, people: tuple[str, ...], yes: bool, include_changed: bool,
-          fmt: str, state_path: Path | None):
+          fmt: str, state_path: Path | None, wait: float):
     """Remove every event kalender-sync created from people's calendars, and nothing else.
 
     Events a person moved, edited or marked done are theirs: they stay unless --include-changed.
     """
-    from ..engine.runs import context_for
-    from ..engine.sync import calendar_jobs, carry_out_purge, survey_purge
+    from ..engine.sync import calendar_jobs
     team, today = load_team(config_path, today)
     check_people(team, people)
     jobs = calendar_jobs(team, list(people))
     if not yes and not sys.stdin.isatty():
         raise UsageError("purge deletes events; pass --yes to confirm when not on a terminal")
+    from ..storage.runlock import run_lock
+    with run_lock(_state_path(config_path, state_path), wait=wait, command="purge"):
+        _purge(config_path, team, jobs, yes, include_changed, fmt, state_path)
+
+
+def _purge(config_path: Path, team, jobs, yes: bool, include_changed: bool, fmt: str, state_path: Path | None):
+    from ..engine.runs import context_for
+    from ..engine.sync import carry_out_purge, survey_purge
     status = _status(config_path, state_path, dry_run=False)
     context = context_for(team, config_path)
     results = surveys = None
@@ -528,6 +558,7 @@ def purge(config_path: Path, today: date | None, people: tuple[str, ...], yes: b
                 if survey.target is not None:
                     survey.target.close()
         context.finish(wrote=results is not None)
+        context.release()
     _show_purge(surveys, results, fmt, include_changed, "nothing removed" if total else "nothing to remove")
     if total and results is None:
         return                      # declined: a choice, not a failure

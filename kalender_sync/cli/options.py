@@ -52,6 +52,20 @@ def state_option(func):
                         help="The status database (default: .kalender-sync-state.sqlite next to the config).")(func)
 
 
+def jobs_option(func):
+    from ..engine.runs import DEFAULT_JOBS, MAX_JOBS
+    return click.option("--jobs", "-j", type=click.IntRange(1, MAX_JOBS), default=DEFAULT_JOBS, show_default=True,
+                        help="How many calendars on a server are synced side by side, busy times read "
+                             "likewise (1: one after another).")(func)
+
+
+def wait_option(func):
+    return click.option("--wait", type=click.FloatRange(0, 24 * 3600), default=60.0, show_default=True,
+                        metavar="SECONDS",
+                        help="How long to wait for another run on the same status database to finish "
+                             "before giving up (exit 1).")(func)
+
+
 def people_option(func):
     return click.option("--person", "people", multiple=True, help="Only this person (repeatable).")(func)
 

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cached_property
+from typing import Callable
 
 from .diff import Existing
 from .fingerprint import content_hash
@@ -98,7 +100,20 @@ class PastStretch:
 class CalendarPlan(Plan):
     """The plan for calendars, with the past stretch that files and feeds keep."""
 
-    past: PastStretch | None = field(default=None, compare=False)
+    # The past stretch is planned when first asked for: calendars that keep their own history
+    # (CalDAV, vdir) never ask, and planning it is a second whole plan.
+    stretch: Callable[[], PastStretch | None] | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def past(self) -> PastStretch | None:
+        if self.stretch is None:
+            return None
+        past = self.stretch()
+        if past is not None:
+            # An event today's plan also has is today's.
+            planned = {event.uid for event in self.events}
+            past = replace(past, planned=tuple(e for e in past.planned if e.uid not in planned))
+        return past
 
     def shown_for(self, person: str) -> list[PlannedEvent]:
         """What a stateless calendar of `person` (a feed) holds: the past stretch, then the plan."""
@@ -112,9 +127,9 @@ def calendar_plan(team: Team, today: date, busy=None, placed=None, unreadable=No
     `busy`, `placed`, `unreadable`: as planning.plan takes them. The past stretch is planned
     with `placed` only: it shows where occurrences were, and busy times are read from today on."""
     if busy is None and placed is None and unreadable is None:
-        return with_past(for_calendars(plan(team, today), team), past_stretch(team, today))
+        return lazy_past(for_calendars(plan(team, today), team), lambda: past_stretch(team, today))
     planned = plan(team, today, busy=busy, placed=placed, unreadable=unreadable)
-    return with_past(for_calendars(planned, team), past_stretch(team, today, placed=placed))
+    return lazy_past(for_calendars(planned, team), lambda: past_stretch(team, today, placed=placed))
 
 
 def stretch_start(team: Team, today: date) -> date | None:
@@ -147,11 +162,13 @@ def past_stretch(team: Team, today: date, since: date | None = None, placed=None
 
 def with_past(calendar_plan: Plan, past: PastStretch | None) -> CalendarPlan:
     """`calendar_plan` with the past stretch; an event today's plan also has is today's."""
-    if past is not None:
-        planned = {event.uid for event in calendar_plan.events}
-        past = replace(past, planned=tuple(e for e in past.planned if e.uid not in planned))
+    return lazy_past(calendar_plan, lambda: past)
+
+
+def lazy_past(calendar_plan: Plan, stretch: Callable[[], PastStretch | None]) -> CalendarPlan:
+    """`calendar_plan` with the past stretch that `stretch()` plans when it is first asked for."""
     fields = {name: getattr(calendar_plan, name) for name in Plan.__dataclass_fields__}
-    return CalendarPlan(**fields, past=past)
+    return CalendarPlan(**fields, stretch=stretch)
 
 
 def _steps(team: Team, since: date, today: date) -> int:

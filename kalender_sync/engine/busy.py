@@ -30,7 +30,6 @@ from ..storage.atomic import write_atomically
 SNAPSHOT_NAME = ".kalender-sync-busy.json"
 CACHE_NAME = ".kalender-sync-busy-cache.json"
 # Calendars read at once; each is a request or two to its server.
-READ_JOBS = 8
 
 
 @dataclass
@@ -88,7 +87,7 @@ def busy_requests(team: Team) -> tuple[list, dict[str, str]]:
 
 def read_busy(team: Team, today: date, config_path: Path, *, placed=None, offline: bool = False,
               save: bool = True, status_path: Path | None = None, invites_path: Path | None = None,
-              context=None, jobs: int = READ_JOBS) -> BusyTimes | None:
+              context=None) -> BusyTimes | None:
     """The busy times to plan with: read now, or (`offline`) the last snapshot. None for a
     team without busy sources. `save`: keep the snapshot and the cache (runs that write)."""
     if not has_busy_sources(team):
@@ -111,9 +110,11 @@ def read_busy(team: Team, today: date, config_path: Path, *, placed=None, offlin
     cache = _load_cache(cache_path(config_path))
     options = {}
     if context is not None:
-        options = {"timeout": context.timeout, "retry": context.retry, "log": context.log}
+        # The run's workers read the sources side by side, as they sync the calendars.
+        options = {"timeout": context.timeout, "retry": context.retry, "log": context.log,
+                   "jobs": context.jobs, "pool": context.pool()}
     reading = read_busy_sources(requests, start, end, cache=cache if cache is not None else BusyCache(),
-                                jobs=jobs, **options)
+                                **options)
     for person, reason in reading.failures.items():
         failures[person] = _joined(failures.get(person), reason)
     own = own_uids(team, today, placed, status_path, invites_path)

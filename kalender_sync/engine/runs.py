@@ -6,13 +6,18 @@ from pathlib import Path
 
 from ..core.model import Team
 
+# Calendars synced side by side (sync --jobs), and busy-time sources read side by side: enough to
+# hide a server's round trips, few enough for a small server (and its connection limit) to serve.
+DEFAULT_JOBS = 8
+MAX_JOBS = 64
+
 
 def stamp_for(today: date) -> datetime:
     """DTSTAMP of new or changed events: derived from `today`, so runs are reproducible."""
     return datetime.combine(today, time(0), timezone.utc)
 
 
-def context_for(team: Team, config_path: Path, **options):
+def context_for(team: Team, config_path: Path, *, jobs: int = DEFAULT_JOBS, **options):
     """The targets' context for one run over this team (options: log, retry, timeout)."""
     from ..targets.registry import TargetContext
-    return TargetContext(config_dir=config_path.parent, team_name=team.name, **options)
+    return TargetContext(config_dir=config_path.parent, team_name=team.name, jobs=jobs, **options)

@@ -10,7 +10,8 @@ list incrementally) it says in its capabilities, and the same rules apply as far
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Callable, Mapping
@@ -176,6 +177,10 @@ def _end_day(event: PlannedEvent) -> str:
 
 # -- one calendar -------------------------------------------------------------------
 
+# A listing that gave back the token it was asked with: nothing to store (a no-op sync of a
+# large team would otherwise write every calendar's token again).
+_SAME_TOKEN = object()
+
 class CalendarRun:
     """One person's calendar through the engine."""
 
@@ -198,7 +203,7 @@ class CalendarRun:
             listing = self.target.list(None)
         store, forget = observe(self.key, view, listing, {e.uid for e in planned}, self.target)
         if persist:
-            self._keep(store, forget, listing.token)
+            self._keep(store, forget, listing.token if listing.token != token else _SAME_TOKEN)
         self._view, self._listing = view, listing
         return view
 
@@ -207,12 +212,12 @@ class CalendarRun:
         self.target.close()
         self._view = self._listing = None
 
-    def _keep(self, store: list[Record], forget: list[str], token: str | None) -> None:
+    def _keep(self, store: list[Record], forget: list[str], token) -> None:
         if store:
             self.status.put(*store)
         if forget:
             self.status.forget(self.key, *forget)
-        if self.capabilities.incremental:
+        if self.capabilities.incremental and token is not _SAME_TOKEN:
             self.status.set_sync_token(self.key, token)
 
     def run(self, planned: list[PlannedEvent], *, dry_run: bool, force_delete: bool,
@@ -255,7 +260,10 @@ class CalendarRun:
         if stale:
             self.status.forget(self.key, *stale)
         if wrote and not result.failures and self.capabilities.incremental:
-            # Move the token past our own writes, so the next run lists only what others did.
+            # Move the token past our own writes. Not only so that the next run lists only what
+            # others did: a server need not report a member created and deleted since the token
+            # it is asked with (RFC 6578 leaves it open; Xandikos does not), so from a token
+            # older than our creates a person's deletion of one of them would go unseen.
             try:
                 view_after = self.status.records(self.key)
                 after = self.target.list(self._listing.token)
@@ -512,11 +520,50 @@ def sync_team(team: Team, plan: Plan, jobs: list[Job], status: StatusStore, stam
     `replan(team)` plans again once such contacts joined the log (they move reminders);
     `record_contacts(entries)` appends them to the contact log (not in a dry run);
     `open_target(calendar, person, context)`: the registry's, unless a test hands in its own.
+
+    Calendars on a server are synced side by side by the context's workers (`context.jobs`,
+    sync --jobs); inside one calendar nothing changes: one request at a time, in order, each
+    write recorded before the next. Local ones (files, folders) go one after another.
+    The results come in the order of `jobs`.
     """
     if open_target is None:
         from ..targets.registry import open_target
     runs: list[tuple[Job, CalendarRun | None, str | None]] = []
     results: list[CalendarResult] = []
+    pool = context.pool()
+    if progress is not None and pool is not None:
+        progress = _locked(progress)
+
+    def side_by_side(work, items: list) -> list:
+        """work(item) for each item, remote calendars on the workers, local ones here meanwhile;
+        the results in order. Every worker has finished before this returns or raises."""
+        if pool is None:
+            return [work(item) for item in items]
+        futures = {i: pool.submit(work, item) for i, item in enumerate(items) if _remote(item)}
+        try:
+            local = {i: work(item) for i, item in enumerate(items) if i not in futures}
+            wait(futures.values())
+        except BaseException:
+            # Ctrl-C or a failure here: calendars not started yet are not started; those under
+            # way finish (each write is recorded as it is made), then the run ends.
+            for future in futures.values():
+                future.cancel()
+            wait(futures.values())
+            raise
+        return [futures[i].result() if i in futures else local[i] for i in range(len(items))]
+
+    def first_read(entry):
+        job, run, failure = entry
+        # Read first only where people can edit: that is where contacts are marked done,
+        # and they must be in the log before anything is planned. The rest is read when its
+        # turn comes, so a large team's files are not all held at once.
+        if failure is None and run.target.capabilities.others_can_edit:
+            try:
+                run.read(plan.for_person(job.person.id), persist=not dry_run)
+            except TargetError as exc:
+                return job, run, f"listing failed: {exc}"
+        return entry
+
     try:
         for job in jobs:
             try:
@@ -524,17 +571,8 @@ def sync_team(team: Team, plan: Plan, jobs: list[Job], status: StatusStore, stam
             except TargetError as exc:
                 runs.append((job, None, str(exc)))
                 continue
-            run = CalendarRun(job.person, target, status, plan.today, stamp)
-            # Read first only where people can edit: that is where contacts are marked done,
-            # and they must be in the log before anything is planned. The rest is read when its
-            # turn comes, so a large team's files are not all held at once.
-            if target.capabilities.others_can_edit:
-                try:
-                    run.read(plan.for_person(job.person.id), persist=not dry_run)
-                except TargetError as exc:
-                    runs.append((job, run, f"listing failed: {exc}"))
-                    continue
-            runs.append((job, run, None))
+            runs.append((job, CalendarRun(job.person, target, status, plan.today, stamp), None))
+        runs = side_by_side(first_read, runs)
         completed, marked = marked_contacts(team, [run._view for _, run, failure in runs
                                                   if failure is None and run._view is not None], plan.today)
         names = {(a.owner, a.id): a.contact for a in team.contacts} if completed else {}
@@ -544,25 +582,45 @@ def sync_team(team: Team, plan: Plan, jobs: list[Job], status: StatusStore, stam
             team = replace(team, log=team.log + tuple(completed))
             if replan is not None:
                 plan = replan(team)
-        for job, run, failure in runs:
+
+        def carry_out(entry) -> CalendarResult:
+            job, run, failure = entry
             if failure is not None:
                 where = run.target.describe() if run else job.calendar.location.replace("{person}", job.person.id)
-                results.append(CalendarResult(job.person.id, where, failures=[failure]))
-                continue
+                return CalendarResult(job.person.id, where, failures=[failure])
             result = run.run(plan.for_person(job.person.id), dry_run=dry_run, force_delete=force_delete,
                              progress=progress, logged=marked,
-                             past=plan.past if isinstance(plan, CalendarPlan) else None)
+                             past=plan.past if isinstance(plan, CalendarPlan)
+                             and not run.target.capabilities.keeps_history else None)
             result.notes[:0] = [f"contact with {names.get((e.owner, e.agreement), e.agreement)} marked done "
                                 f"in the calendar: logged as a contact on {e.on}"
                                 for e in completed if e.owner == job.person.id]
-            results.append(result)
             run.release()
+            return result
+
+        results = side_by_side(carry_out, runs)
     finally:
         for _, run, _ in runs:
             if run is not None:
                 run.target.close()
         context.finish(wrote=not dry_run)
+        context.release()
     return results
+
+
+def _remote(entry) -> bool:
+    _, run, failure = entry
+    return failure is None and run is not None and run.target.capabilities.remote
+
+
+def _locked(progress):
+    """The progress bar, updated from the workers one at a time."""
+    lock = threading.Lock()
+
+    def update(steps: int) -> None:
+        with lock:
+            progress(steps)
+    return update
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
@@ -89,9 +90,10 @@ class StateError(KalenderSyncError):
 
 def open_db(path: Path) -> sqlite3.Connection:
     """A status database: WAL, so a reader never blocks the writer and a kill -9 loses at most
-    the transaction in flight; autocommit off, every write in an explicit transaction."""
+    the transaction in flight; autocommit off, every write in an explicit transaction. One
+    connection serves the run's workers (sync --jobs), one statement at a time (Database)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT)
+    db = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     return db
@@ -99,7 +101,8 @@ def open_db(path: Path) -> sqlite3.Connection:
 
 def open_read_only(path: Path) -> sqlite3.Connection:
     """An existing database, opened so that nothing can be created or changed in it."""
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                           check_same_thread=False)
 
 
 @contextmanager
@@ -126,6 +129,10 @@ class Database:
 
     def __init__(self, path: Path, read_only: bool = False):
         self.path = path
+        # Calendars are synced side by side (sync --jobs) over this one connection: one writer,
+        # each statement or short transaction whole under this lock, so no transaction of one
+        # worker takes in another's statements.
+        self.lock = threading.RLock()
         try:
             if read_only:
                 self.db = open_read_only(path)
@@ -146,8 +153,14 @@ class Database:
             self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(self.schema_version),))
 
+    @contextmanager
     def transaction(self):
-        return transaction(self.db)
+        with self.lock, transaction(self.db):
+            yield
+
+    def read(self, sql: str, parameters=()) -> list:
+        with self.lock:
+            return self.db.execute(sql, parameters).fetchall()
 
     def close(self) -> None:
         self.db.close()
@@ -186,7 +199,7 @@ class State(Database):
 
     # -- events -------------------------------------------------------------
     def records(self, calendar: str) -> dict[str, Record]:
-        rows = self.db.execute(f"SELECT {self._columns} FROM events WHERE calendar = ?", (calendar,))
+        rows = self.read(f"SELECT {self._columns} FROM events WHERE calendar = ?", (calendar,))
         return {row[1]: Record(*row[:7], ItemState(row[7]), *row[8:12], None if row[12] is None else bool(row[12]))
                 for row in rows}
 
@@ -204,8 +217,8 @@ class State(Database):
 
     # -- sync tokens ---------------------------------------------------------
     def sync_token(self, calendar: str) -> str | None:
-        row = self.db.execute("SELECT sync_token FROM calendars WHERE calendar = ?", (calendar,)).fetchone()
-        return row[0] if row else None
+        rows = self.read("SELECT sync_token FROM calendars WHERE calendar = ?", (calendar,))
+        return rows[0][0] if rows else None
 
     def set_sync_token(self, calendar: str, token: str | None) -> None:
         with self.transaction():

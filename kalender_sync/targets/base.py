@@ -56,6 +56,9 @@ class Capabilities:
     keeps_history: bool = True
     # Writes are collected and take effect at flush() (one whole file).
     batched: bool = False
+    # Every request waits for a server: such calendars are synced side by side (sync --jobs).
+    # A local one (a file, a folder) is quick, and shares the run's folder indexes: one at a time.
+    remote: bool = False
 
 
 @dataclass(frozen=True)

@@ -114,12 +114,13 @@ class BusyReading:
 
 def read_busy_sources(requests: list[BusyRequest], start: datetime, end: datetime, *, cache: BusyCache | None,
                       jobs: int = 8, timeout: float = NETWORK_TIMEOUT, retry: RetryPolicy | None = None,
-                      log: RequestLog | None = None) -> BusyReading:
+                      log: RequestLog | None = None, pool=None) -> BusyReading:
     """Fetch every requested calendar's texts for [start, end) (aware datetimes).
 
     `cache` None reads without remembering (a time-range query each time); with a cache, reads are
     incremental where the server allows. Calendars asked for by several people (a shared one, no
     {person} in its URL) are read once. `log`, if given, gets the requests counted per method.
+    `pool`: the run's workers (an Executor) to read on, instead of `jobs` threads of its own.
     """
     if start.tzinfo is None or end.tzinfo is None or not start < end:
         raise ValueError("read_busy_sources needs aware datetimes with start < end")
@@ -147,6 +148,8 @@ def read_busy_sources(requests: list[BusyRequest], start: datetime, end: datetim
     try:
         if len(readings) <= 1 or jobs <= 1:
             outcomes = dict(map(read_one, readings))
+        elif pool is not None:
+            outcomes = dict(pool.map(read_one, readings))
         else:
             with ThreadPoolExecutor(max_workers=min(jobs, len(readings)),
                                     thread_name_prefix="busy-read") as pool:

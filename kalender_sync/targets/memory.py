@@ -27,7 +27,8 @@ class MemoryCalendar:
         self.name = name
         self.zones = zones if zones is not None else VTimezones()
         self.lang = lang
-        self.capabilities = capabilities or Capabilities(incremental=True, others_can_edit=True, keeps_history=True)
+        self.capabilities = capabilities or Capabilities(incremental=True, others_can_edit=True, keeps_history=True,
+                                                         remote=True)    # stands in for a server
         self.faults = faults
         self.items: dict[str, tuple[str, bytes]] = {}       # href -> (etag, body)
         self._versions = itertools.count(1)

@@ -7,6 +7,7 @@ that stays down end the run, which then exits 3 and converges on the next one.
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -41,9 +42,11 @@ class RequestLog:
     """Counts requests per method, for the summary, the tests and the benchmarks."""
 
     counts: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, method: str) -> None:
-        self.counts[method] = self.counts.get(method, 0) + 1
+        with self._lock:     # calendars are synced side by side (sync --jobs)
+            self.counts[method] = self.counts.get(method, 0) + 1
 
     @property
     def writes(self) -> int:

@@ -39,7 +39,35 @@ class TargetContext:
     log: RequestLog = field(default_factory=RequestLog)
     retry: RetryPolicy | None = None
     timeout: float = NETWORK_TIMEOUT
+    # Calendars synced side by side (sync --jobs); the busy-time reads use the same workers.
+    jobs: int = 1
     _indexes: dict = field(default_factory=dict)
+    _connections: object = None
+    _pool: object = None
+
+    def connections(self):
+        """The run's keep-alive HTTP connections: one per worker thread and server."""
+        if self._connections is None:
+            from .connections import Connections
+            self._connections = Connections(self.timeout)
+        return self._connections
+
+    def pool(self):
+        """The run's workers (`jobs` threads), made on first use; None when jobs is 1."""
+        if self.jobs <= 1:
+            return None
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+            self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="kalender-sync")
+        return self._pool
+
+    def release(self) -> None:
+        """Close the connections and stop the workers (made again if the run goes on)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)   # after Ctrl-C: no calendar is started anew
+            self._pool = None
+        if self._connections is not None:
+            self._connections.close()
 
     def path(self, template: str) -> Path:
         """A file or folder named in the config: relative to the config's folder."""

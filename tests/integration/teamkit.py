@@ -13,7 +13,7 @@ from helpers import foreign_event  # noqa: F401 - the sync tests take it from he
 
 from kalender_sync.core.config import load_team
 from kalender_sync.core.planning import plan
-from kalender_sync.engine.runs import context_for, stamp_for
+from kalender_sync.engine.runs import DEFAULT_JOBS, context_for, stamp_for
 from kalender_sync.engine.sync import calendar_jobs, sync_team
 from kalender_sync.storage.status import MemoryStatus, State
 from kalender_sync.targets.caldav import CalDAVTarget
@@ -80,12 +80,12 @@ class Team:
         self.write()
 
     def sync(self, today: date = SATURDAY, *, state: bool = True, force_delete: bool = False, dry_run=False,
-             timeout: float = 30):
+             timeout: float = 30, jobs: int = DEFAULT_JOBS):
         team = self.load()
         log = RequestLog()
         the_plan = plan(team, today)
         db = State(self.state_path) if state else MemoryStatus()
-        context = context_for(team, self.path, log=log, retry=FAST, timeout=timeout)
+        context = context_for(team, self.path, log=log, retry=FAST, timeout=timeout, jobs=jobs)
         try:
             results = sync_team(team, the_plan, calendar_jobs(team), db, stamp_for(today), context,
                                 dry_run=dry_run, force_delete=force_delete)

@@ -1,4 +1,5 @@
-"""Faults between client and server, and a client killed mid-sync: the next runs converge."""
+"""Faults between client and server, and a client killed mid-sync: the next runs converge, with
+the calendars synced one after another (--jobs 1) and side by side (--jobs 8) alike."""
 from __future__ import annotations
 
 import os
@@ -40,33 +41,34 @@ def assert_exactly_planned(team: Team, today=SATURDAY) -> None:
         assert sorted(uids) == sorted(e.uid for e in the_plan.for_person(person))
 
 
-def converge(team: Team, proxy: FaultProxy, today=SATURDAY, force_delete=False) -> int:
+def converge(team: Team, proxy: FaultProxy, today=SATURDAY, force_delete=False, jobs: int = 1) -> int:
     for run in range(1, MAX_RUNS + 1):
-        _, results, _ = team.sync(today, timeout=0.5, force_delete=force_delete)
+        _, results, _ = team.sync(today, timeout=0.5, force_delete=force_delete, jobs=jobs)
         if not any(r.failures or r.refused for r in results):
             return run
     pytest.fail(f"no convergence after {MAX_RUNS} runs at {proxy.rate:.0%} faults; injected {dict(proxy.injected)}")
 
 
+@pytest.mark.parametrize("jobs", [1, 8])
 @pytest.mark.parametrize("seed", [7, 2026])
-def test_repeated_syncs_converge_under_30_percent_faults(caldav_server, tmp_path, seed):
+def test_repeated_syncs_converge_under_30_percent_faults(caldav_server, tmp_path, seed, jobs):
     team = Team(caldav_server, tmp_path, people=("anna", "bram", "carla"))
     foreign = seed_foreign(team, "anna")
     with FaultProxy(caldav_server.url, rate=0.3, seed=seed, delay=0.8) as proxy:
         team.route_through(proxy)
-        first = converge(team, proxy)
+        first = converge(team, proxy, jobs=jobs)
         assert_exactly_planned(team)
         # A re-plan under faults too: move the sessions and drop contacts.
         team.path.write_text(team.path.read_text().replace('start: "14:00"', 'start: "15:00"'), encoding="utf-8")
         team.contacts_per_person = 4
         team.write()
         team.path.write_text(team.path.read_text().replace('start: "14:00"', 'start: "15:00"'), encoding="utf-8")
-        second = converge(team, proxy)
+        second = converge(team, proxy, jobs=jobs)
         assert_exactly_planned(team)
         assert sum(proxy.injected.values()) > 20, proxy.injected
         assert set(proxy.injected) == {"error500", "reset_before", "reset_after", "timeout"}
         proxy.rate = 0.0
-        _, results, log = team.sync(timeout=5)
+        _, results, log = team.sync(timeout=5, jobs=jobs)
         assert log.writes == 0 and not any(r.failures for r in results)
     after = team.objects("anna")
     assert {href: after[href] for href in foreign} == foreign      # foreign events untouched
@@ -82,18 +84,19 @@ KILL_POINTS = [
 ]
 
 
+@pytest.mark.parametrize("jobs", [1, 8])
 @pytest.mark.parametrize("method, nth, when", KILL_POINTS)
-def test_a_client_killed_mid_sync_resumes_without_duplicates(caldav_server, tmp_path, method, nth, when):
+def test_a_client_killed_mid_sync_resumes_without_duplicates(caldav_server, tmp_path, method, nth, when, jobs):
     team = Team(caldav_server, tmp_path, people=("anna", "bram", "carla", "daan", "eva"))
     env = dict(os.environ, PYTHONUTF8="1")
     with FaultProxy(caldav_server.url) as proxy:
         team.route_through(proxy)
         if method == "DELETE":
-            team.sync()
+            team.sync(jobs=jobs)
             team.contacts_per_person = 2
             team.write()
         command = [sys.executable, "-m", "kalender_sync", "sync", "--config", str(team.path), "--today",
-                   SATURDAY.isoformat(), "--state", str(team.state_path), "--format", "json",
+                   SATURDAY.isoformat(), "--state", str(team.state_path), "--format", "json", "--jobs", str(jobs),
                    *(["--force-delete"] if method == "DELETE" else [])]
         client = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         killed = threading.Event()

@@ -47,6 +47,7 @@ class FaultProxy:
         self.lock = threading.Lock()
         self.counts: Counter = Counter()
         self.injected: Counter = Counter()
+        self.connections = 0                      # client connections accepted (keep-alive shows here)
         self.max_requests = max_requests
         self.upstream_timeout = upstream_timeout
         self.hook = None                          # called as hook(method, path) before forwarding
@@ -63,6 +64,11 @@ class FaultProxy:
 
             def log_message(self, *args):  # keep test output clean
                 pass
+
+            def setup(self):
+                super().setup()
+                with proxy.lock:
+                    proxy.connections += 1
 
             def _handle(self):
                 length = int(self.headers.get("Content-Length") or 0)
@@ -171,6 +177,7 @@ class FaultProxy:
         with self.lock:
             self.counts.clear()
             self.injected.clear()
+            self.connections = 0
 
     def snapshot(self) -> dict[str, int]:
         """The requests per method so far, sorted by method."""

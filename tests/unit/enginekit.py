@@ -34,8 +34,9 @@ def team_yaml(contacts: int = 3, session: bool = True, session_start: str = "14:
 class Engine:
     """The team's people, each with a memory calendar, and one status store."""
 
-    def __init__(self, tmp_path, faults=None):
+    def __init__(self, tmp_path, faults=None, jobs: int = 1):
         self.tmp = tmp_path
+        self.jobs = jobs          # > 1: the calendars are synced side by side (sync --jobs)
         self.calendars = {p: MemoryCalendar(p, faults=faults) for p in ("maarten", "jw")}
         self.status = MemoryStatus()
         self.logged = []
@@ -54,7 +55,8 @@ class Engine:
         def record(entries):
             self.logged.extend(entries)
 
-        results = sync_team(team, the_plan, jobs, self.status, stamp_for(today), TargetContext(self.tmp, team.name),
+        results = sync_team(team, the_plan, jobs, self.status, stamp_for(today), TargetContext(self.tmp, team.name,
+                                                                                         jobs=self.jobs),
                             dry_run=dry_run, force_delete=force_delete, replan=lambda t: self.plan(t, today),
                             record_contacts=record, open_target=lambda calendar, person, context: self.calendars[person.id])
         return the_plan, results
