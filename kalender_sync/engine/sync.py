@@ -383,7 +383,7 @@ class _Writer:
                 etag = self.target.update(record.href, body if body is not None else self.encode(change), record.etag)
                 self._stored(self._new_record(change.event, record.href, etag, change.sequence))
             else:
-                self._intend_delete(record)
+                record_delete_intent(self.run.capabilities, self._record, record)
                 self.target.delete(record.href, record.etag)
                 self.view.pop(change.uid, None)
                 self._forget(change.uid)
@@ -397,13 +397,6 @@ class _Writer:
     def _stored(self, record: Record) -> None:
         self.view[record.uid] = record
         self._record([record])
-
-    def _intend_delete(self, record: Record) -> None:
-        """Recorded before the request goes out: should its answer be lost, the next run does
-        not take the missing event for one its person deleted (and create it again when the
-        plan wants it back). A batched target records nothing until it is written."""
-        if not self.run.capabilities.batched:
-            self._record([replace(record, status=DELETING, etag=None)])
 
     def _reconcile(self, change: Change) -> None:
         """After a refused precondition: read the one event again and decide anew; never
@@ -608,6 +601,14 @@ def sync_team(team: Team, plan: Plan, jobs: list[Job], status: StatusStore, stam
     return results
 
 
+def record_delete_intent(capabilities: Capabilities, record_all, record: Record) -> None:
+    """Recorded before a delete goes out: should its answer be lost, the next run does not take
+    the missing event for one its person deleted (and creates it again when the plan wants it
+    back). A batched target records nothing until it is written."""
+    if not capabilities.batched:
+        record_all([replace(record, status=DELETING, etag=None)])
+
+
 def _remote(entry) -> bool:
     _, run, failure = entry
     return failure is None and run is not None and run.target.capabilities.remote
@@ -678,8 +679,7 @@ def carry_out_purge(survey: PurgeSurvey, status: StatusStore, *, include_changed
                 result.count(CONFLICT)
                 continue
             try:
-                if not target.capabilities.batched:
-                    status.put(replace(record, status=DELETING, etag=None))     # see _Writer._intend_delete
+                record_delete_intent(target.capabilities, lambda records: status.put(*records), record)
                 target.delete(href, item.etag)
                 result.count(DELETE)
                 status.forget(survey.key, record.uid)
