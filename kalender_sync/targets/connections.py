@@ -81,6 +81,8 @@ class Connections:
         self._lock = threading.Lock()
         self._open: dict[tuple[int, tuple[str, str, int]], http.client.HTTPConnection] = {}
         self._tls: ssl.SSLContext | None = None
+        # the environment's proxy per server, read once: the run's requests all go the same way
+        self._proxies: dict[tuple[str, str, int], tuple[str, str, int] | None] = {}
         self.opened = 0            # connections made (a test can see keep-alive at work)
 
     def _context(self) -> ssl.SSLContext:
@@ -89,9 +91,15 @@ class Connections:
                 self._tls = ssl.create_default_context()
             return self._tls
 
+    def _proxy(self, origin: tuple[str, str, int]) -> tuple[str, str, int] | None:
+        with self._lock:
+            if origin not in self._proxies:
+                self._proxies[origin] = _proxy_for(origin[0], origin[1])
+            return self._proxies[origin]
+
     def _connect(self, origin: tuple[str, str, int]) -> http.client.HTTPConnection:
         scheme, host, port = origin
-        proxy = _proxy_for(scheme, host)
+        proxy = self._proxy(origin)
         if scheme == "https":
             if proxy is not None:
                 connection = http.client.HTTPSConnection(proxy[1], proxy[2], timeout=self.timeout,
@@ -111,7 +119,7 @@ class Connections:
         key = (threading.get_ident(), origin)
         parts = urllib.parse.urlsplit(url)
         # Through a plain-HTTP proxy the request line names the whole URL (RFC 9112 §3.2.2).
-        target = url if origin[0] == "http" and _proxy_for(origin[0], origin[1]) else (
+        target = url if origin[0] == "http" and self._proxy(origin) else (
             urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, "")))
         sent = {"User-Agent": USER_AGENT, **(headers or {})}
         with self._lock:
