@@ -21,6 +21,8 @@ PERSON = "bench"
 TODAY = date(2027, 1, 4)          # a Monday; runs are reproducible with --today
 MEDIA = ["phone", "coffee", "lunch", "walk", "video"]
 INTERVALS = ["3 months", "4 months", "6 months", "1 year"]
+USERNAME = "bench"                    # the user every bench config names; Radicale's calendar home
+PASSWORD_ENV = "KS_BENCH_PASSWORD"
 
 
 def horizon_years(n: int) -> int:
@@ -32,28 +34,43 @@ def changed_index(agreements: int) -> int:
     return agreements // 2
 
 
-def generate(n_agreements: int, years: int, caldav_url: str | None, *, changed: bool = False) -> str:
+def header(horizon_months: int, caldav_url: str | None) -> list[str]:
+    """The config's lines up to `calendars:` and its one calendar (CalDAV or .ics files)."""
     lines = ["version: 1", "team: Bench", "timezone: Europe/Amsterdam", "language: nl",
-             f"horizon: {years * 12} months", "holidays: NL",
+             f"horizon: {horizon_months} months", "holidays: NL",
              "reminders: {ahead: 1, max_per_week: 7, overdue_every: 2 weeks, at: \"09:00\", alarm: 15m}",
              "calendars:"]
     if caldav_url:
-        lines.append(f'  cal: {{caldav: "{caldav_url}", username: bench, password_env: KS_BENCH_PASSWORD}}')
+        lines.append(f'  cal: {{caldav: "{caldav_url}", username: {USERNAME}, password_env: {PASSWORD_ENV}}}')
     else:
         lines.append('  cal: {ics: "out/{person}.ics"}')
-    lines += ["people:", f"  {PERSON}: {{name: Bench Person, email: bench@example.nl, calendar: cal}}", "contacts:"]
+    return lines
+
+
+def agreement_lines(owner: str, count: int, contact: str = "Contact {index:04d}", *,
+                    changed: int | None = None) -> list[str]:
+    """`count` contact agreements of `owner`, each with an agreed `next` date on its own working
+    day from TODAY + 1; agreement `changed` gets another medium."""
+    lines = []
     day = TODAY + timedelta(days=1)
-    for index in range(n_agreements):
+    for index in range(count):
         while day.weekday() >= 5:
             day += timedelta(days=1)
         medium = MEDIA[index % len(MEDIA)]
-        if changed and index == changed_index(n_agreements):
+        if index == changed:
             medium = "coffee" if medium != "coffee" else "lunch"
-        lines.append(f"  - {{owner: {PERSON}, with: Contact {index:04d}, role: former client, "
+        lines.append(f"  - {{owner: {owner}, with: {contact.format(index=index)}, role: former client, "
                      f"organisation: Organisatie {index % 37}, every: {INTERVALS[index % 4]}, "
                      f"last: {(TODAY - timedelta(days=30 + index % 200)).isoformat()}, next: {day.isoformat()}, "
                      f"medium: {medium}, duration: 30m, question: \"Hoe gaat het met project {index}?\"}}")
         day += timedelta(days=1)
+    return lines
+
+
+def generate(n_agreements: int, years: int, caldav_url: str | None, *, changed: bool = False) -> str:
+    lines = header(years * 12, caldav_url)
+    lines += ["people:", f"  {PERSON}: {{name: Bench Person, email: bench@example.nl, calendar: cal}}", "contacts:"]
+    lines += agreement_lines(PERSON, n_agreements, changed=changed_index(n_agreements) if changed else None)
     lines += ["sessions:",
               f"  - {{name: Netwerken op de agenda, every: month, participants: [{PERSON}], "
               "prefer: {weekday: thu, start: \"14:00\"}, duration: 1h}"]

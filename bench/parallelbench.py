@@ -50,7 +50,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -63,15 +63,13 @@ import vdir  # noqa: E402
 from support.servers import PASSWORD, basic_auth, http_request  # noqa: E402
 
 TODAY = oneperson.TODAY
-USERNAME = "bench"              # the user in the configs; Radicale's calendar home /bench/
-PASSWORD_ENV = "KS_BENCH_PASSWORD"
-MEDIA = ["phone", "coffee", "lunch", "walk", "video"]
-INTERVALS = ["3 months", "4 months", "6 months", "1 year"]
+USERNAME = oneperson.USERNAME
+PASSWORD_ENV = oneperson.PASSWORD_ENV
 SESSION_GROUP = 10              # people per monthly session series
 MAX_CONNECTIONS = 60000         # the proxy's bound per server (Radicale closes after every answer)
 TARGETS = {
     "push_80ms_vs_bare": 0.25,          # ks --jobs 8 first push / bare loop, 80 ms
-    "noop_80ms_seconds": 1.0,           # no-op of 8 (here: 10) calendars, whole process, 80 ms
+    "noop_80ms_seconds": 1.0,           # no-op of 8 calendars, whole process, 80 ms
     "many_noop_80ms_seconds": 15.0,     # 1,000 calendars no-op, 80 ms, --jobs 8
     "push_loopback_vs_bare": 1.10,      # one calendar of 152 events, whole process, rtt 0
 }
@@ -96,33 +94,16 @@ def person_id(index: int) -> str:
 
 
 def team_text(people: int, agreements: int, horizon_months: int, url_template: str | None) -> str:
-    """People p0000.. each with their own calendar, `agreements` contact agreements each (an
-    agreed `next` date per working day, as in oneperson.py) and a monthly session per group
-    of SESSION_GROUP people."""
-    lines = ["version: 1", "team: Bench", "timezone: Europe/Amsterdam", "language: nl",
-             f"horizon: {horizon_months} months", "holidays: NL",
-             "reminders: {ahead: 1, max_per_week: 7, overdue_every: 2 weeks, at: \"09:00\", alarm: 15m}",
-             "calendars:"]
-    if url_template:
-        lines.append(f'  cal: {{caldav: "{url_template}", username: {USERNAME}, password_env: {PASSWORD_ENV}}}')
-    else:
-        lines.append('  cal: {ics: "out/{person}.ics"}')
+    """People p0000.. each with their own calendar, `agreements` contact agreements each (as in
+    oneperson.py) and a monthly session per group of SESSION_GROUP people."""
+    lines = oneperson.header(horizon_months, url_template)
     ids = [person_id(i) for i in range(people)]
     lines.append("people:")
     for pid in ids:
         lines.append(f"  {pid}: {{name: Person {pid}, email: {pid}@example.nl, calendar: cal}}")
     lines.append("contacts:" if agreements else "contacts: []")
     for pid in ids:
-        day = TODAY + timedelta(days=1)
-        for index in range(agreements):
-            while day.weekday() >= 5:
-                day += timedelta(days=1)
-            lines.append(f"  - {{owner: {pid}, with: Contact {index:04d} of {pid}, role: former client, "
-                         f"organisation: Organisatie {index % 37}, every: {INTERVALS[index % 4]}, "
-                         f"last: {(TODAY - timedelta(days=30 + index % 200)).isoformat()}, next: {day.isoformat()}, "
-                         f"medium: {MEDIA[index % len(MEDIA)]}, duration: 30m, "
-                         f"question: \"Hoe gaat het met project {index}?\"}}")
-            day += timedelta(days=1)
+        lines += oneperson.agreement_lines(pid, agreements, f"Contact {{index:04d}} of {pid}")
     lines.append("sessions:")
     for start in range(0, people, SESSION_GROUP):
         group = ids[start:start + SESSION_GROUP]
@@ -229,13 +210,31 @@ class Site:
         return self.server.count_objects(direct)
 
 
-def measured(proxy: latencyproxy.LatencyProxy, run) -> dict:
-    """run() -> dict, with the proxy's counts of that run added."""
+def server_cpu_seconds(server) -> float | None:
+    """CPU time the server process has used so far (user + system, its threads included), from
+    /proc; None where there is no /proc."""
+    try:
+        fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # fields[0] is the state (field 3 of proc(5)); utime and stime are fields 14 and 15
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(site: Site, run) -> dict:
+    """run() -> dict, with the proxy's counts of that run and the server's CPU time added.
+
+    The server's CPU time bounds what any client can reach: a server that needs S seconds of
+    CPU for a push takes at least S seconds, however many connections push at once."""
+    proxy = site.proxy
     proxy.reset()
+    cpu = server_cpu_seconds(site.server)
     out = run()
     # the last bytes (a close) may still be on their way through the proxy
     time.sleep(2 * proxy.one_way + 0.05)
     out["link"] = proxy.snapshot()
+    after = server_cpu_seconds(site.server)
+    out["server_cpu_seconds"] = round(after - cpu, 2) if cpu is not None and after is not None else None
     return out
 
 
@@ -278,13 +277,13 @@ def run_ks(site: Site, team: Team, jobs: int | None, repeat: int, timeout: float
     config = folder / "config.yaml"
     config.write_text(team.text(site.template(prefix)), encoding="utf-8")
     state = folder / "state.sqlite"
-    push = measured(site.proxy, lambda: ks_cli(config, state, jobs, timeout))
+    push = measured(site, lambda: ks_cli(config, state, jobs, timeout))
     expected = team.people * team.events
     if push["done"].get("create") != expected:
         raise RuntimeError(f"{ks_label(jobs)} created {push['done']}, expected {expected}")
     for pid in team.ids[:2] + team.ids[-1:]:
         assert site.count_objects(urls[pid]) == team.events, pid
-    noops = [measured(site.proxy, lambda: ks_cli(config, state, jobs, timeout)) for _ in range(repeat)]
+    noops = [measured(site, lambda: ks_cli(config, state, jobs, timeout)) for _ in range(repeat)]
     for run in noops:
         if any(run["done"].get(k) for k in ("create", "update", "delete")):
             raise RuntimeError(f"the no-op sync changed something: {run['done']}")
@@ -377,11 +376,11 @@ def bare_noop(urls: dict[str, str], tokens: dict[str, str]) -> dict:
 
 def run_bare(site: Site, team: Team, repeat: int) -> dict:
     prefix, urls, folder = site.fresh(team.ids, "bare")
-    push = measured(site.proxy, lambda: bare_push(urls, team.bodies))
+    push = measured(site, lambda: bare_push(urls, team.bodies))
     for pid in team.ids[:2] + team.ids[-1:]:
         assert site.count_objects(urls[pid]) == team.events, pid
     tokens = {pid: sync_token(url.replace(site.proxy.url, site.server.url, 1)) for pid, url in urls.items()}
-    noops = [measured(site.proxy, lambda: bare_noop(urls, tokens)) for _ in range(repeat)]
+    noops = [measured(site, lambda: bare_noop(urls, tokens)) for _ in range(repeat)]
     return {"push": push, "noop": _noop_summary(noops)}
 
 
@@ -465,12 +464,12 @@ def run_vdir(site: Site, team: Team, setting: str, repeat: int) -> dict:
 
     def sync() -> dict:
         return {"seconds": _vdir_processes(commands, folder, at_once=at_once)}
-    push = measured(site.proxy, sync)
+    push = measured(site, sync)
     for pid in team.ids[:2] + team.ids[-1:]:
         got = site.count_objects(urls[pid])
         if got != team.events:
             raise RuntimeError(f"vdirsyncer ({setting}) left {got} of {team.events} events in {pid}'s calendar")
-    noops = [measured(site.proxy, sync) for _ in range(repeat)]
+    noops = [measured(site, sync) for _ in range(repeat)]
     return {"setting": setting, "description": VDIR_SETTINGS[setting], "push": push, "noop": _noop_summary(noops)}
 
 
@@ -488,7 +487,7 @@ def run_many(site: Site, team: Team, jobs_list: list[int | None], rtt_ms: float,
     state = folder / "state.sqlite"
     seed_jobs = None if None in jobs_list else 8
     log(f"[{site.kind}] {team.people} calendars: seeding at rtt 0 ({ks_label(seed_jobs)}) ...")
-    seed = measured(site.proxy, lambda: ks_cli(config, state, seed_jobs, timeout))
+    seed = measured(site, lambda: ks_cli(config, state, seed_jobs, timeout))
     if seed["done"].get("create") != team.people * team.events:
         raise RuntimeError(f"seeding created {seed['done']}, expected {team.people * team.events}")
     out["seed_at_rtt_0"] = dict(seed, jobs=seed_jobs)
@@ -496,7 +495,7 @@ def run_many(site: Site, team: Team, jobs_list: list[int | None], rtt_ms: float,
     out["noop"] = []
     for jobs in jobs_list:
         log(f"[{site.kind}] {team.people} calendars: no-op over {rtt_ms:g} ms, {ks_label(jobs)} ...")
-        runs = [measured(site.proxy, lambda: ks_cli(config, state, jobs, timeout)) for _ in range(repeat)]
+        runs = [measured(site, lambda: ks_cli(config, state, jobs, timeout)) for _ in range(repeat)]
         for run in runs:
             if any(run["done"].get(k) for k in ("create", "update", "delete")):
                 raise RuntimeError(f"the no-op sync changed something: {run['done']}")
@@ -557,8 +556,8 @@ def report(results: dict) -> tuple[str, list[dict]]:
     def verdict(name: str, ok: bool | None, detail: str) -> None:
         verdicts.append({"target": name, "met": ok, "detail": detail})
 
-    headers = ["server / tool", "first push s", "no-op s", "push req", "push conn", "no-op req", "no-op conn",
-               "push vs bare", "no-op vs bare"]
+    headers = ["server / tool", "first push s", "server CPU s", "no-op s", "push req", "push conn", "no-op req",
+               "no-op conn", "push vs bare", "no-op vs bare"]
     team = results["teams"]["parallel"]
     by_rtt: dict[float, list[dict]] = {}
     for case in results.get("cases", []):
@@ -580,9 +579,14 @@ def report(results: dict) -> tuple[str, list[dict]]:
                     continue
                 mark = " *best" if v is best else ""
                 entries.append((f"vdirsyncer {v['setting']}{mark}", v))
+            if case.get("noop_case"):
+                small = results["teams"]["noop"]
+                entries.append((f"{ks_label(case['noop_case']['jobs'])}, {small['people']} calendars x "
+                                f"{small['events_per_person']} events", case["noop_case"]))
             for name, entry in entries:
                 push, noop = entry.get("push") or {}, entry.get("noop") or {}
-                rows.append([f"{case['server']}  {name}", _s(push.get("seconds")), _s(noop.get("seconds")),
+                rows.append([f"{case['server']}  {name}", _s(push.get("seconds")), _s(push.get("server_cpu_seconds")),
+                             _s(noop.get("seconds")),
                              _get(push, "link", "requests_total"), _get(push, "link", "connections"),
                              _get(noop, "link", "requests_total"), _get(noop, "link", "connections"),
                              _ratio(push.get("seconds"), bare_push), _ratio(noop.get("seconds"), bare_noop)])
@@ -604,7 +608,9 @@ def report(results: dict) -> tuple[str, list[dict]]:
             push = ks["push"]["seconds"]
             verdict(f"{server} 80 ms: first push {team['people']}x{team['events_per_person']}, {label} <= "
                     f"{TARGETS['push_80ms_vs_bare']:.2f} x bare loop", push <= TARGETS["push_80ms_vs_bare"] * bare,
-                    f"{push:.2f} s vs {bare:.2f} s = {push / bare:.2f}x")
+                    f"{push:.2f} s vs {bare:.2f} s = {push / bare:.2f}x; the server's CPU for the push: "
+                    f"{_s(ks['push'].get('server_cpu_seconds'))} s (ks) / "
+                    f"{_s(_get(case, 'bare', 'push', 'server_cpu_seconds'))} s (bare loop)")
             best = best_vdir(case)
             if best:
                 verdict(f"{server} 80 ms: first push, {label} faster than vdirsyncer's best",
@@ -612,11 +618,23 @@ def report(results: dict) -> tuple[str, list[dict]]:
                         f"{push:.2f} s vs {best['push']['seconds']:.2f} s ({best['setting']})")
             else:
                 verdict(f"{server} 80 ms: first push, {label} faster than vdirsyncer's best", None, "no vdirsyncer run")
-            noop = ks["noop"]["seconds"]
-            verdict(f"{server} 80 ms: no-op of {team['people']} calendars (target: 8), {label}, whole process <= "
-                    f"{TARGETS['noop_80ms_seconds']:.1f} s", noop <= TARGETS["noop_80ms_seconds"],
-                    f"{noop:.2f} s, {ks['noop']['link']['requests_total']} requests, "
-                    f"{ks['noop']['link']['connections']} connections")
+            wide = next((k for k in case.get("ks", []) if k["jobs"] == 16), None)
+            if best and wide:
+                # vdirsyncer runs every collection of a sync at once (up to 16 connections per host)
+                verdict(f"{server} 80 ms: first push, ks --jobs 16 (vdirsyncer's width; not the target) faster "
+                        f"than vdirsyncer's best", None,
+                        f"{wide['push']['seconds']:.2f} s vs {best['push']['seconds']:.2f} s: "
+                        f"{'faster' if wide['push']['seconds'] < best['push']['seconds'] else 'slower'}")
+            for calendars, run in ((team["people"], ks), (_get(results, "teams", "noop", "people"),
+                                                        case.get("noop_case"))):
+                if not run:
+                    continue
+                noop = run["noop"]["seconds"]
+                verdict(f"{server} 80 ms: no-op of {calendars} calendars{'' if calendars == 8 else ' (target: 8)'}, "
+                        f"{label}, whole process <= {TARGETS['noop_80ms_seconds']:.1f} s",
+                        noop <= TARGETS["noop_80ms_seconds"] if calendars <= 8 else None,
+                        f"{noop:.2f} s, {run['noop']['link']['requests_total']} requests, "
+                        f"{run['noop']['link']['connections']} connections")
 
     many = results.get("many", [])
     if many:
@@ -683,7 +701,10 @@ def main() -> int:
     parser.add_argument("--servers", default="radicale,xandikos", help="comma-separated: radicale, xandikos")
     parser.add_argument("--people", type=int, help="calendars in the push / no-op case (default 10; --quick 3)")
     parser.add_argument("--events", type=int, help="events per calendar (default 100; --quick 20)")
-    parser.add_argument("--jobs", type=_ints, default=[1, 8], help="--jobs values for kalender-sync (default 1,8)")
+    parser.add_argument("--jobs", type=_ints, default=[1, 8, 16],
+                        help="--jobs values for kalender-sync (default 1,8,16: 16 is vdirsyncer's connections per host)")
+    parser.add_argument("--noop-people", type=int, default=8,
+                        help="calendars of the target's no-op case at 80 ms (default 8; 0: skip)")
     parser.add_argument("--no-jobs-flag", action="store_true",
                         help="run kalender-sync without --jobs (also chosen when sync has no --jobs option)")
     parser.add_argument("--many", type=int, help="calendars in the many-calendar no-op (default 1000; --quick 50; 0: skip)")
@@ -768,6 +789,11 @@ def main() -> int:
         log(f"planning {people} people x {events} events ...")
         team = Team(people, events, 12, workdir / "team", ics=bool(settings))
         results["teams"]["parallel"] = team.describe()
+        noop_team = None
+        if args.noop_people and 80.0 in rtts and results["ks_jobs_8"] and args.noop_people != people:
+            log(f"planning {args.noop_people} people x 20 events (the no-op target's case) ...")
+            noop_team = Team(args.noop_people, 20, 12, workdir / "noop-team", bodies=False, ics=False)
+            results["teams"]["noop"] = noop_team.describe()
         many_team = None
         if many:
             log(f"planning {many} people x {args.many_events} events ...")
@@ -796,6 +822,10 @@ def main() -> int:
                             break
                         log(f"[{kind} rtt {rtt:g} ms] {ks_label(jobs)} ...")
                         case["ks"].append(run_ks(site, team, jobs, repeat, args.timeout))
+                    if noop_team and rtt == 80.0 and not out_of_time(f"{kind} no-op of {noop_team.people}"):
+                        log(f"[{kind} rtt {rtt:g} ms] {ks_label(results['ks_jobs_8'])}, "
+                            f"{noop_team.people} calendars x {noop_team.events} ...")
+                        case["noop_case"] = run_ks(site, noop_team, results["ks_jobs_8"], repeat, args.timeout)
                     for setting in settings:
                         if out_of_time(f"{kind} rtt {rtt:g} vdirsyncer {setting}"):
                             break
@@ -814,23 +844,11 @@ def main() -> int:
                 server.stop()
     finally:
         results["seconds"] = time.perf_counter() - t_start
-        results["machine"]["loadavg_end"] = os.getloadavg()
-        from run import code_version
-        # others may be changing kalender_sync/ while a long run goes on
-        results["machine"]["code_end"] = code_version()
         text, verdicts = report(results) if results["teams"] else ("", [])
         results["verdicts"] = verdicts
-        args.results.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        path = args.results / f"parallel-{stamp}.json"
-        path.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
-        if args.workdir is None:
-            shutil.rmtree(workdir, ignore_errors=True)
-        print(text)
-        print(f"\ncode: {results['machine']['code']} (at the end: {results['machine']['code_end']})")
-        print(f"kalender-sync has --jobs: {has_jobs}; load average start/end: "
-              f"{results['machine']['loadavg_start']} / {results['machine']['loadavg_end']}")
-        print(f"total {results['seconds']:.0f} s; results written to {path}")
+        from run import finish
+        finish(results, text + f"\nkalender-sync has --jobs: {has_jobs}", args.results, "parallel",
+               None if args.workdir else workdir)
     return 0
 
 

@@ -279,22 +279,30 @@ def main() -> int:
             results["busy"] = busybench.run_busy(busy_people, workdir / f"busy-{busy_people}", log=log)
     finally:
         results["seconds"] = time.perf_counter() - t_start
-        results["machine"]["loadavg_end"] = os.getloadavg()
         text, verdicts = report(results) if results.get("caldav") or results.get("planning") or results.get("busy") else ("", [])
         results["verdicts"] = verdicts
-        args.results.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        path = args.results / f"{results['mode']}-{stamp}.json"
-        path.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
-        if args.workdir is None:
-            shutil.rmtree(workdir, ignore_errors=True)
-        print(text)
-        results["machine"]["code_end"] = code_version()
-        print(f"\ncode: {results['machine']['code']} (at the end: {results['machine']['code_end']})")
-        print(f"versions: {results['machine']['versions']}; load average start/end: "
-              f"{results['machine']['loadavg_start']} / {results['machine']['loadavg_end']}")
-        print(f"total {results['seconds']:.0f} s; results written to {path}")
+        finish(results, text, args.results, results["mode"], None if args.workdir else workdir)
     return 0
+
+
+def finish(results: dict, text: str, folder: Path, name: str, scratch: Path | None) -> Path:
+    """The end of every bench script: the JSON written to folder/<name>-<UTC time>.json, the
+    scratch folder removed, the tables and the closing lines printed."""
+    results["machine"]["loadavg_end"] = os.getloadavg()
+    # others may be changing kalender_sync/ while a long run goes on
+    results["machine"]["code_end"] = code_version()
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path = folder / f"{name}-{stamp}.json"
+    path.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+    if scratch is not None:
+        shutil.rmtree(scratch, ignore_errors=True)
+    print(text)
+    print(f"\ncode: {results['machine']['code']} (at the end: {results['machine']['code_end']})")
+    print(f"versions: {results['machine']['versions']}; load average start/end: "
+          f"{results['machine']['loadavg_start']} / {results['machine']['loadavg_end']}")
+    print(f"total {results['seconds']:.0f} s; results written to {path}")
+    return path
 
 
 if __name__ == "__main__":
