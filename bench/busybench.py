@@ -44,11 +44,13 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import oneperson
+
 HERE = Path(__file__).resolve().parent
 TODAY = date(2027, 1, 4)
 ZONE = ZoneInfo("Europe/Amsterdam")
 CALENDAR = "werk"
-PASSWORD_ENV = "KS_BENCH_PASSWORD"
+PASSWORD_ENV = oneperson.PASSWORD_ENV
 MAX_REQUESTS = 50000            # the proxy's bound: a runaway reader stops there
 LATENCY = 0.020                 # seconds the proxy waits per request in the "+20 ms" steps: a round
                                 # trip to a server elsewhere (what reading in parallel is for)

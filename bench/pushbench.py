@@ -51,9 +51,9 @@ from kalender_sync.targets.caldav import CalDAVTarget, redact
 from kalender_sync.targets.network import RequestLog
 
 PERSON = oneperson.PERSON
-USERNAME = "bench"  # the user oneperson.py writes into the configs; Radicale's calendar home
+USERNAME = oneperson.USERNAME
 PROCESS_TIMEOUT = 900
-os.environ.setdefault("KS_BENCH_PASSWORD", PASSWORD)
+os.environ.setdefault(oneperson.PASSWORD_ENV, PASSWORD)
 
 
 class Case:
@@ -117,7 +117,7 @@ def ks_sync(config: Path, state_path: Path, changed_plan=None) -> dict:
 
 def ks_cli(config: Path, state_path: Path) -> dict:
     """`python -m kalender_sync sync` as a process (interpreter start and imports included)."""
-    env = dict(os.environ, KS_BENCH_PASSWORD=PASSWORD)
+    env = dict(os.environ, **{oneperson.PASSWORD_ENV: PASSWORD})
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "kalender_sync", "sync", "--config", str(config),
                            "--today", oneperson.TODAY.isoformat(), "--state", str(state_path), "--format", "json"],
