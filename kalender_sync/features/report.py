@@ -55,7 +55,7 @@ contacts per month (chart)
 from __future__ import annotations
 
 import csv
-import html
+import functools
 import io
 import json
 import math
@@ -64,11 +64,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from types import MappingProxyType
 
+import jinja2
+from markupsafe import Markup
+
 from ..core.durations import add_months
 from ..core.errors import UsageError
 from ..core.model import ContactAgreement, Team
 from ..core.planning import contact_status, plan as make_plan
 from ..core.schema import LANGUAGES
+from ..web.templating import environment
 
 NETWORKING_KINDS = ("contact", "session", "aftercare", "meeting")
 FORMATS = ("table", "csv", "json", "html")
@@ -543,41 +547,17 @@ def render_json(report: Report) -> str:
 
 
 # -- HTML ------------------------------------------------------------------------------------
+# The page and its chart are Jinja2 templates (kalender_sync/web/templates/report.html, with
+# the CSS, and chart.svg), rendered with autoescape: every value below is plain text or a
+# number formatted here, and the template escapes it.
 
-_CSS = """
-:root { --ink: #1f2933; --muted: #616e7c; --line: #d9e2ec; --planned: #9fb3c8; --done: #2f855a;
-        --late: #c53030; --bg: #f7f9fb; --past: #e6ebf1; }
-* { box-sizing: border-box; }
-body { margin: 0; padding: 32px 40px; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto,
-       "Helvetica Neue", Arial, sans-serif; color: var(--ink); background: var(--bg); }
-h1 { font-size: 24px; margin: 0 0 4px; }
-h2 { font-size: 17px; margin: 28px 0 10px; }
-.sub { color: var(--muted); margin: 0 0 20px; }
-.cards { display: flex; gap: 16px; flex-wrap: wrap; }
-.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 14px 18px; min-width: 170px;
-        max-width: 230px; }
-.card .big { font-size: 28px; font-weight: 650; }
-.card .label { color: var(--muted); font-size: 13px; }
-.progress { height: 8px; background: var(--line); border-radius: 4px; margin-top: 8px; overflow: hidden; }
-.progress span { display: block; height: 100%; background: var(--done); }
-table { border-collapse: collapse; background: #fff; border: 1px solid var(--line); min-width: 640px; }
-th, td { padding: 6px 12px; border-bottom: 1px solid var(--line); text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-th { font-size: 13px; color: var(--muted); font-weight: 600; background: #fbfcfd; }
-tr.total td { font-weight: 650; border-top: 2px solid var(--ink); }
-td.late { color: var(--late); font-weight: 600; }
-figure { margin: 0; background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px; display: inline-block; }
-figcaption { color: var(--muted); font-size: 13px; margin-top: 6px; }
-svg text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; fill: var(--muted); }
-svg .planned { fill: var(--planned); }
-svg .done { fill: var(--done); }
-svg .past { fill: var(--past); }
-svg .past-label { font-style: italic; }
-td.past { color: var(--muted); font-style: italic; }
-svg .grid { stroke: var(--line); stroke-width: 1; }
-svg .axis { stroke: var(--muted); stroke-width: 1; }
-.note { color: var(--muted); font-size: 13px; max-width: 900px; }
-"""
+@functools.cache
+def _templates() -> jinja2.Environment:
+    return environment()
+
+
+def _render(template: str, **context) -> str:
+    return _templates().get_template(template).render(**context)
 
 
 def _nice_max(value: int) -> tuple[int, int]:
@@ -590,8 +570,8 @@ def _nice_max(value: int) -> tuple[int, int]:
     return step * math.ceil(value / step), step
 
 
-def render_svg(months: list[Month], width: int = 960, height: int = 320, lang: str = "en") -> str:
-    e = html.escape
+def _chart(months: list[Month], width: int, height: int, lang: str) -> dict:
+    """What chart.svg draws: the geometry, every coordinate formatted as it appears in the SVG."""
     t = _TEXTS[lang]
     left, right, top, bottom = 44, 16, 36, 42
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -602,123 +582,82 @@ def render_svg(months: list[Month], width: int = 960, height: int = 320, lang: s
     def y(value: int) -> float:
         return top + plot_h - plot_h * value / top_value
 
-    parts = [f'<svg id="contacts-per-month" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="{e(t["chart"])}">',
-             f"<title>{e(t['chart'])}</title>"]
-    # Past months come first (the months are in order): one shaded band behind them, so an
-    # absent planned bar reads as "not known", not as "nothing was planned".
+    # Past months come first (the months are in order): the shaded band covers them.
     past = sum(1 for m in months if m.past)
-    if past:
-        parts.append(f'<rect class="past band" x="{left}" y="{top}" width="{slot * past:.1f}" height="{plot_h}"/>')
-        parts.append(f'<text class="past-label" x="{left + slot * past / 2:.1f}" y="{top + 14}" '
-                     f'text-anchor="middle">{e(t["past"])}</text>')
-    for tick in range(0, top_value + 1, step):
-        parts.append(f'<line class="grid" x1="{left}" y1="{y(tick):.1f}" x2="{width - right}" y2="{y(tick):.1f}"/>')
-        parts.append(f'<text x="{left - 8}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick}</text>')
-    parts.append(f'<line class="axis" x1="{left}" y1="{y(0):.1f}" x2="{width - right}" y2="{y(0):.1f}"/>')
+    band = {"x": left, "y": top, "width": f"{slot * past:.1f}", "height": plot_h,
+            "label_x": f"{left + slot * past / 2:.1f}", "label_y": top + 14, "label": t["past"]} if past else None
+    ticks = [{"value": tick, "y": f"{y(tick):.1f}", "label_y": f"{y(tick) + 4:.1f}"}
+             for tick in range(0, top_value + 1, step)]
     every_label = max(1, math.ceil(len(months) / 18))
     names = {"planned": t["legend_planned"], "done": t["legend_done"]}
+    columns = []
     for index, month in enumerate(months):
         centre = left + slot * (index + 0.5)
         bars = [("done", month.done, centre + 1)]
         if not month.past:
             bars.insert(0, ("planned", month.planned, centre - bar - 1))
-        for kind, value, x in bars:
-            bar_h = y(0) - y(value)
-            parts.append(f'<rect class="bar {kind}" data-month="{month.month}" data-kind="{kind}" '
-                         f'data-value="{value}" x="{x:.1f}" y="{y(value):.1f}" width="{bar:.1f}" '
-                         f'height="{bar_h:.1f}"><title>{month.month}: {value} {e(names[kind])}</title></rect>')
-        if index % every_label == 0:
-            year, mon = month.month.split("-")
-            label = t["months"][int(mon) - 1]
-            parts.append(f'<text x="{centre:.1f}" y="{y(0) + 16:.1f}" text-anchor="middle">{label}</text>')
-            if index == 0 or mon == "01":
-                parts.append(f'<text x="{centre:.1f}" y="{y(0) + 31:.1f}" text-anchor="middle">{year}</text>')
+        year, mon = month.month.split("-")
+        labelled = index % every_label == 0
+        columns.append({
+            "month": month.month, "x": f"{centre:.1f}",
+            "bars": [{"kind": kind, "value": value, "name": names[kind], "x": f"{x:.1f}", "y": f"{y(value):.1f}",
+                      "height": f"{y(0) - y(value):.1f}"} for kind, value, x in bars],
+            "label": t["months"][int(mon) - 1] if labelled else None,
+            "year": year if labelled and (index == 0 or mon == "01") else None,
+        })
     # Legend, right-aligned; about 7 px per character of the 12 px font.
     legend = [("planned", t["legend_planned"]), ("done", t["legend_done"])] + (
         [("past", t["legend_past"])] if past else [])
     x = width - right - sum(18 + 7 * len(label) + 14 for _, label in legend)
+    legend_items = []
     for kind, label in legend:
-        parts.append(f'<rect class="{kind}" x="{x}" y="10" width="12" height="12"/>'
-                     f'<text x="{x + 18}" y="20">{e(label)}</text>')
+        legend_items.append({"kind": kind, "label": label, "x": x, "text_x": x + 18})
         x += 18 + 7 * len(label) + 14
-    parts.append("</svg>")
-    return "\n".join(parts)
+    return {"width": width, "height": height, "title": t["chart"], "left": left, "right": width - right,
+            "tick_x": left - 8, "axis_y": f"{y(0):.1f}", "label_y": f"{y(0) + 16:.1f}", "year_y": f"{y(0) + 31:.1f}",
+            "bar_width": f"{bar:.1f}", "band": band, "ticks": ticks, "columns": columns, "legend": legend_items}
+
+
+def render_svg(months: list[Month], width: int = 960, height: int = 320, lang: str = "en") -> str:
+    """The chart alone, one <svg> element (without a trailing newline)."""
+    return _render("chart.svg", chart=_chart(months, width, height, lang)).removesuffix("\n")
 
 
 def render_html(report: Report) -> str:
-    e = html.escape
     t, lang = _t(report), report.language
     total = report.total
     percent = report.percent
-    bar = min(100.0, percent or 0.0)
     span = (t["span_short"].format(first=report.planned_span[0], last=report.planned_span[1])
             if report.planned_span else t["card_no_span"])
-    rows = []
-    for p in report.people + [total]:
-        cls = ' class="total"' if p is total else ""
-        late = ' class="late"' if p.overdue else ""
-        label = e(t["team_total"]) if p is total else f"{e(p.name)} <small>({e(p.id)})</small>"
-        rows.append(f"<tr{cls}><td>{label}</td>"
-                    f"<td>{p.agreements}</td><td>{p.done}</td><td>{p.contacted}</td><td>{_num(p.target, lang)}</td>"
-                    f"<td{late}>{len(p.overdue)}</td><td>{len(p.open)}</td><td>{p.reminders}</td>"
-                    f"<td>{_hours(p.hours, lang)}</td></tr>")
-    overdue_rows = "".join(
-        f"<tr><td>{e(o.contact)}</td><td>{e(o.person)}</td><td>{o.due}</td><td class=\"late\">{o.days}</td></tr>"
-        for o in total.overdue)
-    overdue = (f"<table><thead><tr><th>{e(t['contact'])}</th><th>{e(t['person'])}</th><th>{e(t['due'])}</th>"
-               f"<th>{e(t['days_overdue'])}</th></tr></thead>"
-               f"<tbody>{overdue_rows}</tbody></table>") if total.overdue else f"<p>{e(t['nothing_overdue'])}</p>"
-    month_rows = "".join(
-        f"<tr><td>{m.month}</td>"
-        + (f'<td class="past">{e(t["past"])}</td>' if m.past else f"<td>{m.planned}</td>")
-        + f"<td>{m.done}</td></tr>" for m in report.months)
-    title = t["title"].format(team=report.team, start=report.start, end=report.end)
     target_text = _target_text(report)
-    headers = "".join(f"<th>{e(t[c])}</th>" for c in ("person",) + _COLUMNS)
     _, agreements_line = _summary_lines(report)
-    return f"""<!DOCTYPE html>
-<html lang="{lang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="kalender-sync">
-<title>{e(title)}</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<h1>{e(title)}</h1>
-<p class="sub">{e(t["as_of"].format(today=report.today))}; {e(_span_text(report))}. {e(target_text[0].upper() + target_text[1:])}.</p>
-<div class="cards">
-<div class="card"><div class="big">{total.done} / {_num(report.period_target, lang)}</div><div class="label">{e(t["card_done"])}</div>
-<div class="progress"><span style="width: {bar:.1f}%"></span></div><div class="label">{e(t["of_target"].format(percent=_percent(percent, lang)))}</div></div>
-<div class="card"><div class="big">{total.contacted} / {total.agreements}</div><div class="label">{e(t["card_contacted"])}</div></div>
-<div class="card"><div class="big">{total.on_schedule} / {total.agreements}</div><div class="label">{e(t["card_on_schedule"])}</div></div>
-<div class="card"><div class="big">{len(total.overdue)}</div><div class="label">{e(t["card_overdue"])}</div></div>
-<div class="card"><div class="big">{total.reminders}</div><div class="label">{e(t["card_reminders"].format(span=span))}</div></div>
-<div class="card"><div class="big">{_hours(total.hours, lang)}</div><div class="label">{e(t["card_hours"].format(span=span))}</div></div>
-</div>
-<p class="note">{e(agreements_line)}.</p>
-<h2>{e(t["per_month"])}</h2>
-<figure>
-{render_svg(report.months, lang=lang)}
-<figcaption>{t["caption"]}</figcaption>
-</figure>
-<h2>{e(t["per_person"])}</h2>
-<table>
-<thead><tr>{headers}</tr></thead>
-<tbody>
-{chr(10).join(rows)}
-</tbody>
-</table>
-<h2>{e(t["overdue_on"].format(today=report.today))}</h2>
-{overdue}
-<h2>{e(t["per_month"])}</h2>
-<table><thead><tr><th>{e(t["month"])}</th><th>{e(t["planned"])}</th><th>{e(t["done"])}</th></tr></thead><tbody>{month_rows}</tbody></table>
-<p class="note">{e(t["note"].format(span=span))}</p>
-</body>
-</html>
-"""
+    text = {key: t[key] for key in ("card_done", "card_contacted", "card_on_schedule", "card_overdue", "per_month",
+                                    "per_person", "contact", "person", "due", "days_overdue", "nothing_overdue",
+                                    "month", "planned", "done", "past")}
+    text.update(as_of=t["as_of"].format(today=report.today), span=_span_text(report),
+                target=target_text[0].upper() + target_text[1:], agreements=agreements_line,
+                of_target=t["of_target"].format(percent=_percent(percent, lang)),
+                card_reminders=t["card_reminders"].format(span=span), card_hours=t["card_hours"].format(span=span),
+                overdue_on=t["overdue_on"].format(today=report.today), note=t["note"].format(span=span))
+    cards = {"done": total.done, "target": _num(report.period_target, lang), "bar": f"{min(100.0, percent or 0.0):.1f}",
+             "contacted": total.contacted, "agreements": total.agreements, "on_schedule": total.on_schedule,
+             "overdue": len(total.overdue), "reminders": total.reminders, "hours": _hours(total.hours, lang)}
+    rows = [{"total": p is total, "name": t["team_total"] if p is total else p.name, "id": p.id,
+             "agreements": p.agreements, "done": p.done, "contacted": p.contacted, "target": _num(p.target, lang),
+             "overdue": len(p.overdue), "late": bool(p.overdue), "open": len(p.open), "reminders": p.reminders,
+             "hours": _hours(p.hours, lang)}
+            for p in report.people + [total]]
+    return _render(
+        "report.html", lang=lang, title=t["title"].format(team=report.team, start=report.start, end=report.end),
+        text=text, cards=cards, chart=_chart(report.months, 960, 320, lang),
+        # Deliberately HTML: the caption is our own constant text (_TEXTS, never user input) and
+        # marks up the config key `last` as <code>last</code>.
+        caption=Markup(t["caption"]),
+        headers=[t[c] for c in ("person",) + _COLUMNS], rows=rows,
+        overdue=[{"contact": o.contact, "person": o.person, "due": o.due.isoformat(), "days": o.days}
+                 for o in total.overdue],
+        months=[{"month": m.month, "past": m.past, "planned": m.planned, "done": m.done} for m in report.months],
+    )
 
 
 def render(report: Report, fmt: str, csv_dialect: str | None = None) -> str:
