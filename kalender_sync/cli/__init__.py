@@ -30,6 +30,7 @@ COMMANDS = {
     "serve": "feeds:serve",
     "feeds": "feeds:feeds",
     "feed-token": "feeds:feed_token",
+    "coach-password": "feeds:coach_password",
 }
 
 

@@ -22,15 +22,25 @@ STATE_NAME = ".kalender-sync-state.sqlite"
 @common
 def check(config_path: Path, today: date | None):
     """Validate the config and contact log; write nothing."""
-    team, today = load_team(config_path, today)
+    team, today = load_team(config_path, today, links="existing")
     plan = calendar_plan(team, today)
     click.echo(f"{config_path}: OK — {_count(team.people, 'person', 'people')}, "
                f"{_count(team.contacts, 'contact agreement')}, {_count(team.projects, 'project')}, "
                f"{_count(team.sessions, 'session series', 'session series')}, "
                f"{_count(team.meetings, 'meeting')}, {_count(team.log, 'logged contact')}{_busy_note(team)}; "
                f"{len(plan.events)} events planned {today} – {plan.until}{_past_note(plan)}")
+    click.echo(_links_note(team, config_path))
     for skipped in plan.skipped:
         click.echo(f"warning: {skipped.what}: {skipped.reason}", err=True)
+
+
+def _links_note(team, config_path: Path) -> str:
+    if not team.feed.base_url:
+        return ("done links: off (set feed.base_url to the public address of `kalender-sync serve` to put "
+                "a done link in every contact reminder)")
+    from ..storage.linkkey import where
+    made = "" if team.links else " (made on the first run that writes reminders)"
+    return f"done links: on, {team.feed.base_url}/done/…, signed with the key from {where(config_path)}{made}"
 
 
 def _when(event: PlannedEvent, lang: str = "en") -> str:

@@ -9,7 +9,7 @@ import click
 
 from .options import common, load_team
 from ..core.errors import UsageError
-from ..storage.feedtokens import TokenStore, base_url, default_path, feed_url, webcal_url
+from ..storage.feedtokens import TokenStore, base_url, default_path, feed_url, page_generation, webcal_url
 
 
 def _tokens_option(func):
@@ -55,6 +55,9 @@ def serve(config_path: Path, today: date | None, tokens_path: Path | None, host:
     \b
     GET /feed/PERSON/TOKEN.ics   the person's planned events (METHOD:PUBLISH)
     GET /healthz                 JSON status; 503 while the config does not load
+    /done/TOKEN                  a contact reminder's done link: log it, snooze, undo
+    /me/TOKEN                    a person's own page (the link from feed-token rotate)
+    /team                        the coach's dashboard (login: coach-password)
 
     Links are made with `kalender-sync feed-token rotate`. The server listens on
     127.0.0.1 unless told otherwise: put an https reverse proxy in front of it and
@@ -66,8 +69,10 @@ def serve(config_path: Path, today: date | None, tokens_path: Path | None, host:
     answers 503 until the config loads again. Tokens never appear in the log;
     wrong links get a 404 and are logged at most once a minute per client.
     """
+    from ..storage.linkkey import link_key, where
     from ..storage.teamfiles import load
     from ..targets.feed import FeedApp, create_server, log_to_stderr, run_until_stopped
+    from ..web.app import Site, coach_password_hash, create_app
 
     # Not load_team: a long-running server must be able to collect old configs (see options).
     team = load(config_path)                 # refuse to start with a broken config
@@ -78,7 +83,9 @@ def serve(config_path: Path, today: date | None, tokens_path: Path | None, host:
     log = log_to_stderr()
     app = FeedApp(config_path, store, today)
     app.plans.current()
-    server = create_server(app, host, port, threads=threads, trusted_proxy=trusted_proxy)
+    key = link_key(config_path)              # the same key `sync` and `export` sign links with
+    web = create_app(app.plans, store, key, secure_cookies=(team.feed.base_url or "").startswith("https://"))
+    server = create_server(Site(app, web), host, port, threads=threads, trusted_proxy=trusted_proxy)
     shown_host = f"[{host}]" if ":" in host else host
     revoked = store.revoked()
     missing = [p for p in team.people if p not in records and p not in revoked]
@@ -94,6 +101,12 @@ def serve(config_path: Path, today: date | None, tokens_path: Path | None, host:
         log.warning("links made by `kalender-sync feed-token rotate` use feed.listen (%s), not this server's "
                     "address: give it the same%s, or set feed.listen (or feed.base_url) in the config",
                     base_url(team.feed), options)
+    if team.feed.base_url:
+        log.info("done links on: %s/done/… (signed with the key from %s)", team.feed.base_url, where(config_path))
+    else:
+        log.info("done links off: set feed.base_url to put a done link in every contact reminder")
+    log.info("coach dashboard: %s", f"{links}/team" if coach_password_hash() else
+             "off (set KALENDER_SYNC_COACH_PASSWORD_HASH; `kalender-sync coach-password` makes it)")
     if missing:
         log.warning("no feed link yet for: %s (kalender-sync feed-token rotate --missing)", ", ".join(missing))
     if ended:
@@ -207,12 +220,18 @@ def rotate(config_path: Path, today: date | None, tokens_path: Path | None, peop
     base = base_url(team.feed, host, port)
     links = [{"person": p, "name": team.people[p].name, "url": feed_url(base, p, tokens[p]),
               "webcal": webcal_url(feed_url(base, p, tokens[p]))} for p in chosen]
+    if team.links:
+        # The personal page's link names the feed token's generation: it ends with the feed link.
+        for link in links:
+            link["page"] = team.links.page_url(link["person"], page_generation(store.records()[link["person"]]))
     if fmt == "json":
         click.echo(json.dumps({"links": links}, indent=2, ensure_ascii=False))
     else:
         click.echo("New feed links. They are shown only this once; each person's previous link no longer works.")
         for link in links:
             click.echo(f"\n{link['person']} ({link['name']})\n  {link['url']}\n  {link['webcal']}")
+            if "page" in link:
+                click.echo(f"  personal page: {link['page']}")
     note = _base_note(team, base)
     if note:
         click.echo(note, err=True)
@@ -238,3 +257,27 @@ def revoke(config_path: Path, today: date | None, tokens_path: Path | None, peop
     removed = store.revoke(chosen)
     for person in chosen:
         click.echo(f"{person}: link revoked" if person in removed else f"{person}: had no link")
+
+
+@click.command("coach-password")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+def coach_password(password_stdin: bool):
+    """Make the hash of the coach's password for the dashboard (/team) of `serve`.
+
+    Prints a line to put in the environment of `kalender-sync serve`:
+    KALENDER_SYNC_COACH_PASSWORD_HASH='scrypt:...' (or store the hash in the
+    system keyring under the service named by KALENDER_SYNC_COACH_KEYRING, user
+    "coach"). The password itself is never stored, and never goes in the YAML.
+    """
+    import sys
+
+    from werkzeug.security import generate_password_hash
+
+    from ..web.app import COACH_HASH_ENV
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Coach password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 10:
+        raise UsageError("use a password of at least 10 characters")
+    click.echo(f"{COACH_HASH_ENV}='{generate_password_hash(password)}'")

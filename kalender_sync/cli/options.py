@@ -103,11 +103,13 @@ def _settle() -> None:
     gc.freeze()
 
 
-def load_team(config_path: Path, today: date | None, holidays: HolidayFacts | None = None):
-    """The team with its contact log, and the day to plan for (default: today in its zone)."""
+def load_team(config_path: Path, today: date | None, holidays: HolidayFacts | None = None,
+              links: str = "make"):
+    """The team with its contact log, and the day to plan for (default: today in its zone).
+    `links`: as storage.teamfiles.load takes it."""
     from ..storage.teamfiles import load
     with _paused_gc():
-        team = load(config_path, holidays=holidays, today=today or _today_in)
+        team = load(config_path, holidays=holidays, today=today or _today_in, links=links)
     _settle()
     return team, today or _today_in(team.timezone)
 

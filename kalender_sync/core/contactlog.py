@@ -14,7 +14,7 @@ from datetime import date
 from .errors import ConfigError
 from . import yamltree
 from .config import _Reader, in_the_future, slug
-from .model import ContactAgreement, LoggedContact, Team
+from .model import ContactAgreement, LoggedContact, Snooze, Team
 from .yamltree import Mapping, Scalar, Sequence
 
 
@@ -47,14 +47,14 @@ def load_log(team: Team, text: str, filename: str, today: date | None = None) ->
     `today`: an entry `on` a later day is a problem (as `kalender-sync log --on` refuses it);
     without it that rule is not checked.
     """
-    if not text.strip():
-        return team
+    if not any(line.strip() and not line.lstrip().startswith("#") for line in text.splitlines()):
+        return team             # empty, or only comments (the header left after an undo)
     tree, problems = yamltree.parse(text, filename)
     reader = _Reader(filename)
     reader.problems.extend(problems)
     reader.people = team.people
     reader.today = today
-    entries: list[LoggedContact] = []
+    entries: list[LoggedContact | Snooze] = []
     if tree is not None and not (isinstance(tree, Scalar) and tree.is_null):
         if not isinstance(tree, Sequence):
             reader.bad(tree, "", "the contact log must be a list of entries, one '- {...}' per line")
@@ -65,10 +65,11 @@ def load_log(team: Team, text: str, filename: str, today: date | None = None) ->
                     entries.append(entry)
     if reader.problems:
         raise ConfigError(reader.problems, "contact log")
-    return replace(team, log=tuple(entries))
+    return replace(team, log=tuple(e for e in entries if isinstance(e, LoggedContact)),
+                   snoozes=tuple(e for e in entries if isinstance(e, Snooze)))
 
 
-def _read_entry(r: _Reader, team: Team, node, path: str) -> LoggedContact | None:
+def _read_entry(r: _Reader, team: Team, node, path: str) -> LoggedContact | Snooze | None:
     if not isinstance(node, Mapping):
         r.bad(node, path, "expected an entry like {who: maarten, with: piet-de-vries, on: 2026-09-14}")
         return None
@@ -86,7 +87,18 @@ def _read_entry(r: _Reader, team: Team, node, path: str) -> LoggedContact | None
                     fold(c).startswith(fold(name)) for c in candidates) else f"is not a contact of {who}"
                 r.bad(fields.node("with"), f"{path}.with",
                       f"{what}; candidates: {', '.join(candidates) or 'none'}")
-    on, next_date = fields["on"], fields["next"]
+    on, next_date, snooze, answered = fields["on"], fields["next"], fields["snooze"], fields["for"]
+    if snooze is not None:
+        if on is not None or next_date is not None:
+            r.bad(fields.node("snooze"), f"{path}.snooze",
+                  "a snooze logs no contact: leave out on and next (or log the contact without snooze)")
+            return None
+        if who is None or agreement is None:
+            return None
+        return Snooze(who, agreement.id, snooze, answered, fields["note"], node.line)
+    if on is None and "on" not in fields and who is not None:
+        r.problem(node.line, path, "missing required key 'on'")
+        return None
     if on and r.today and on > r.today:
         r.bad(fields.node("on"), f"{path}.on", f"{in_the_future(r.today)}; log a contact after it happened")
         return None
@@ -96,4 +108,4 @@ def _read_entry(r: _Reader, team: Team, node, path: str) -> LoggedContact | None
     note = fields["note"]
     if who is None or agreement is None or on is None:
         return None
-    return LoggedContact(who, agreement.id, on, next_date, note, node.line)
+    return LoggedContact(who, agreement.id, on, next_date, note, node.line, answered)

@@ -143,7 +143,8 @@ def past_stretch(team: Team, today: date, since: date | None = None, placed=None
     since = stretch_start(team, today) if since is None else since
     if since is None or since >= today:
         return None
-    then = replace(team, log=tuple(entry for entry in team.log if entry.on < since),
+    # Snoozes carry no day of their own: the past is planned without them.
+    then = replace(team, log=tuple(entry for entry in team.log if entry.on < since), snoozes=(),
                    reminders=replace(team.reminders, ahead=team.reminders.ahead + _steps(team, since, today)))
     earlier = for_calendars(plan(then, since, placed=placed) if placed else plan(then, since), then)
     logged: dict[tuple[str, str], list[date]] = {}

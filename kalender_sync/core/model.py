@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from . import schema
 from .durations import Interval
+from .links import DoneLinks
 from .publicholidays import HolidayFacts
 
 WEEKDAYS = schema.WEEKDAYS
@@ -148,6 +149,19 @@ class LoggedContact:
     next: date | None = None
     note: str | None = None
     line: int = 0
+    answered: date | None = None    # `for`: the day of the reminder whose done link logged it
+
+
+@dataclass(frozen=True)
+class Snooze:
+    """A log line "not now, remind me on `until`": no contact, the next reminder moves."""
+
+    owner: str
+    agreement: str
+    until: date
+    answered: date | None = None    # `for`: the reminder's day, as in LoggedContact
+    note: str | None = None
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -193,6 +207,10 @@ class Team:
     meetings: tuple[NetworkMeeting, ...] = ()
     source: str = ""
     log: tuple[LoggedContact, ...] = field(default=())
+    snoozes: tuple[Snooze, ...] = field(default=())
+    # The done links written into contact reminders (core.links); None: feed.base_url is not
+    # set, or the caller plans without them. Carries the server key, so never shown.
+    links: "DoneLinks | None" = field(default=None, repr=False)
     mail: MailSettings | None = None
     feed: FeedSettings = FeedSettings()
     # The memo of the `holidays` library's answers this team is planned with (not part of

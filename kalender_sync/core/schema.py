@@ -681,7 +681,9 @@ SECTIONS = MappingProxyType({section.name: section for section in (
     ),
     _section(
         "feed", "feed", "Feeds", "The server of subscribable .ics feeds, one per person.",
-        Key("base_url", URL, "The public address the feeds are reached at, such as https://agenda.example.nl."),
+        Key("base_url", URL, "The public address the feeds and web pages are reached at, such as "
+            "https://agenda.example.nl; also turns on the done links in contact reminders.",
+            default_note="none: no done links are written"),
         Key("listen", HOST_PORT, "Where the feed server listens.", default="127.0.0.1:8080"),
         Key("refresh", REFRESH, "How often calendar apps are asked to fetch a feed again.", default="12h"),
     ),
@@ -691,9 +693,13 @@ SECTIONS = MappingProxyType({section.name: section for section in (
         Key("who", PERSON, "The person who had the contact.", required=True),
         Key("with", TEXT, "The contact's name or agreement id; a unique start of the name will do.",
             required=True),
-        Key("on", DATE, "When the contact was.", required=True),
+        Key("on", DATE, "When the contact was; an entry has on, or snooze.",
+            default_note="required, unless the entry is a snooze"),
         Key("next", DATE, "The next contact, when a date was agreed; after on."),
         Key("note", TEXT, "What was said or agreed."),
+        Key("snooze", DATE, "No contact yet: remind me on this day instead (\"not now\" on the done page)."),
+        Key("for", DATE, "The day of the reminder a done link answered (written by the done page), so "
+            "that acting on the same link twice logs nothing new."),
     ),
 )})
 

@@ -84,8 +84,10 @@ def contact_title(lang: str, contact: str, nudge: int, medium: str | None) -> st
 
 def contact_description(lang: str, *, contact: str, role: str | None, organisation: str | None,
                         every: Interval, last: date | None, due: date, on: date, nudge: int,
-                        medium: str | None, question: str | None, length, owner: str) -> str:
-    """`on`: the day of the reminder itself, to count the days the contact has been open."""
+                        medium: str | None, question: str | None, length, owner: str,
+                        done_url: str | None = None) -> str:
+    """`on`: the day of the reminder itself, to count the days the contact has been open.
+    `done_url`: the reminder's done link (core.links), which takes the place of the command."""
     who = contact + (f", {role}" if role else "") + (f" ({organisation})" if organisation else "")
     how = medium_text(medium, lang)
     if lang == "nl":
@@ -98,8 +100,12 @@ def contact_description(lang: str, *, contact: str, role: str | None, organisati
             lines.append(f"Voorstel: {how}, {format_length(length)}.")
         if question:
             lines.append(f"Vraag om te stellen: {question}")
-        lines.append("Spreek aan het eind af wanneer jullie elkaar weer spreken, en leg het vast met: "
-                     f"kalender-sync log {owner} \"{contact}\" --next JJJJ-MM-DD")
+        if done_url:
+            lines.append("Spreek aan het eind af wanneer jullie elkaar weer spreken.")
+            lines.append(f"Gesproken? Leg het vast (of kies \"nu niet\"): {done_url}")
+        else:
+            lines.append("Spreek aan het eind af wanneer jullie elkaar weer spreken, en leg het vast met: "
+                         f"kalender-sync log {owner} \"{contact}\" --next JJJJ-MM-DD")
     else:
         lines = [f"You agreed to be in touch with {who} {interval_text(every, lang)}."]
         lines.append(f"Last contact: {day_text(last, lang)}." if last else "No contact has been logged yet.")
@@ -110,8 +116,12 @@ def contact_description(lang: str, *, contact: str, role: str | None, organisati
             lines.append(f"Suggestion: {how}, {format_length(length)}.")
         if question:
             lines.append(f"Question to ask: {question}")
-        lines.append("At the end, agree when you will speak next, and log it with: "
-                     f"kalender-sync log {owner} \"{contact}\" --next YYYY-MM-DD")
+        if done_url:
+            lines.append("At the end, agree when you will speak next.")
+            lines.append(f"Done? Log it (or choose \"not now\"): {done_url}")
+        else:
+            lines.append("At the end, agree when you will speak next, and log it with: "
+                         f"kalender-sync log {owner} \"{contact}\" --next YYYY-MM-DD")
     return "\n".join(lines + ["", FOOTER[lang]])
 
 

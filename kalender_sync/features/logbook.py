@@ -21,10 +21,12 @@ import yaml
 
 from ..core.config import in_the_future, slug
 from ..core.contactlog import fold, load_log, match_agreement
-from ..core.model import ContactAgreement, LoggedContact, Team
+from ..core.model import ContactAgreement, LoggedContact, Snooze, Team
 from ..core.planning import ContactStatus, contact_status, plan as make_plan
 from ..core.errors import ConfigError, UsageError
 from ..storage.teamfiles import log_path
+
+LOCK_NAME = ".contacts-log.lock"
 
 HEADER = (
     "# Contact log: one line per contact that happened. Append-only: written by\n"
@@ -53,15 +55,22 @@ def flow_scalar(value: str) -> str:
     return text.rstrip("\n")
 
 
-def format_entry(owner: str, agreement: str, on: date, next_date: date | None = None,
-                 note: str | None = None) -> str:
+def format_entry(owner: str, agreement: str, on: date | None, next_date: date | None = None,
+                 note: str | None = None, answered: date | None = None, snooze: date | None = None) -> str:
     """One log line, without the line break:
 
     - {who: maarten, with: piet-de-vries, on: 2026-09-14, next: 2027-01-10, note: "lunch"}
+    - {who: maarten, with: piet-de-vries, snooze: 2027-01-20, for: 2026-12-01}
     """
-    parts = [f"who: {flow_scalar(owner)}", f"with: {flow_scalar(agreement)}", f"on: {on.isoformat()}"]
+    parts = [f"who: {flow_scalar(owner)}", f"with: {flow_scalar(agreement)}"]
+    if on is not None:
+        parts.append(f"on: {on.isoformat()}")
+    if snooze is not None:
+        parts.append(f"snooze: {snooze.isoformat()}")
     if next_date is not None:
         parts.append(f"next: {next_date.isoformat()}")
+    if answered is not None:
+        parts.append(f"for: {answered.isoformat()}")
     if note:
         # Notes are always quoted: a note is free text and should look like one.
         parts.append("note: " + yaml.safe_dump(note, default_style='"', width=float("inf"),
@@ -95,17 +104,23 @@ class Appended:
     line: str                  # the line written, without the line break
     line_number: int           # its line number in the log
     created: bool              # the log file did not exist before
-    entry: LoggedContact
+    entry: LoggedContact | Snooze
     team: Team                 # the team with the new log applied
+    # Nothing was written: the log already held this entry (a replayed form, a second click
+    # on a done link); `entry` and `line` are the one already there.
+    already: bool = False
 
 
 def append_contact(config_path: Path, team: Team, person: str, contact: str, on: date,
                    next_date: date | None = None, note: str | None = None,
-                   today: date | None = None) -> Appended:
+                   today: date | None = None, answered: date | None = None, once: bool = False) -> Appended:
     """Validate, then append one line to the contact log next to the config.
 
     `team` must be the config as loaded (its own log is re-read from disk here, so the
     validation sees exactly the bytes the new line is appended to).
+    `answered`: the reminder's day a done link was for (written as `for`).
+    `once`: write nothing if the log already holds this contact (for `answered`: any contact
+    or snooze for that reminder; else the same day, next date and note): acting twice is harmless.
     """
     agreement = resolve_contact(team, person, contact)
     if today is not None and on > today:
@@ -114,7 +129,48 @@ def append_contact(config_path: Path, team: Team, person: str, contact: str, on:
         raise UsageError(f"--next {next_date} must come after the contact (--on {on})")
     if note is not None:
         note = note.strip() or None
-    path = log_path(config_path)
+    line = format_entry(person, agreement.id, on, next_date, note, answered)
+    expected = LoggedContact(person, agreement.id, on, next_date, note, 0, answered)
+    return _append(config_path, team, line, expected, today, once)
+
+
+def append_snooze(config_path: Path, team: Team, person: str, contact: str, until: date,
+                  today: date | None = None, answered: date | None = None, note: str | None = None,
+                  once: bool = False) -> Appended:
+    """Append "not now, remind me on `until`" (no contact) for one agreement."""
+    agreement = resolve_contact(team, person, contact)
+    if today is not None and until <= today:
+        raise UsageError(f"the day to be reminded on ({until}) must come after today ({today})")
+    if note is not None:
+        note = note.strip() or None
+    line = format_entry(person, agreement.id, None, note=note, answered=answered, snooze=until)
+    expected = Snooze(person, agreement.id, until, answered, note, 0)
+    return _append(config_path, team, line, expected, today, once)
+
+
+def _key(entry: LoggedContact | Snooze) -> tuple:
+    """An entry without its line number, to compare what was meant with what reads back."""
+    return replace(entry, line=0)
+
+
+def _same_act(entry, existing) -> bool:
+    if entry.owner != existing.owner or entry.agreement != existing.agreement:
+        return False
+    if entry.answered is not None:
+        return existing.answered == entry.answered
+    return _key(existing) == _key(entry)
+
+
+def locked(config_path: Path):
+    """Every change to the contact log holds this lock from reading to writing, so concurrent
+    writers (the web pages' POSTs, `log`, a sync marking contacts done) never lose a line: a lock
+    file beside the log (the log itself is replaced by an undo, so it cannot carry it)."""
+    from ..storage.atomic import held
+    path = log_path(config_path).with_name(LOCK_NAME)
+    return held(path, lambda exc: UsageError(f"cannot open the contact log's lock {path}: {exc.strerror}"))
+
+
+def _read_log(path: Path) -> tuple[bytes, str, bool]:
     try:
         old = path.read_bytes()
         exists = True
@@ -123,64 +179,110 @@ def append_contact(config_path: Path, team: Team, person: str, contact: str, on:
     except OSError as exc:
         raise UsageError(f"cannot read contact log {path}: {exc.strerror}") from None
     try:
-        old_text = old.decode("utf-8-sig")
+        return old, old.decode("utf-8-sig"), exists
     except UnicodeDecodeError as exc:
         line = old[:exc.start].count(b"\n") + 1
         raise UsageError(f"{path}:{line}: not UTF-8 text; save the contact log as UTF-8; nothing was logged") \
             from None
-    base = _without_log(team)
-    # 1. The log as it is must be valid: a hand-edited mistake is reported, nothing appended.
-    try:
-        load_log(base, old_text, str(path), today)
-    except ConfigError as exc:
-        raise ConfigError(exc.problems, "contact log (nothing was logged; fix it first)") from None
 
-    newline = "\r\n" if b"\r\n" in old else "\n"
-    line = format_entry(person, agreement.id, on, next_date, note)
-    prefix = ""
-    if not exists:
-        prefix = HEADER.replace("\n", newline)
-    elif old and not old.endswith(b"\n"):
-        prefix = newline
-    addition = prefix + line + newline
 
-    # 2. The new text must read back as exactly the entry we mean (round trip), and be a
-    #    valid log as a whole (an old file that is not a block list cannot take a '- ' line).
-    new_text = old_text + addition
-    try:
-        new_team = load_log(base, new_text, str(path), today)
-    except ConfigError as exc:
-        raise UsageError(f"cannot append to {path}: the result would not be a valid contact log "
-                         f"({exc.problems[0] if exc.problems else exc}); nothing was logged") from None
-    expected = (person, agreement.id, on, next_date, note)
-    got = new_team.log[-1] if new_team.log else None
-    if got is None or (got.owner, got.agreement, got.on, got.next, got.note) != expected:
-        raise UsageError(f"cannot append to {path}: the new line would not read back as written; "
-                         "nothing was logged")
+def _entries(team: Team) -> list:
+    return sorted(team.log + team.snoozes, key=lambda e: e.line)
 
-    data = addition.encode("utf-8")
-    flags = os.O_WRONLY | os.O_APPEND | (os.O_CREAT | os.O_EXCL if not exists else 0)
-    try:
-        fd = os.open(path, flags, 0o644)
-    except FileExistsError:
-        raise UsageError(f"{path} appeared while logging (another process?); run the command again") from None
-    except OSError as exc:
-        raise UsageError(f"cannot write contact log {path}: {exc.strerror}") from None
-    try:
-        if exists and os.fstat(fd).st_size != len(old):
-            raise UsageError(f"{path} changed while logging (another process?); nothing was logged; "
-                             "run the command again")
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    if not exists:
-        _fsync_dir(path.parent)
+
+def _append(config_path: Path, team: Team, line: str, expected, today: date | None, once: bool) -> Appended:
+    path = log_path(config_path)
+    with locked(config_path):
+        old, old_text, exists = _read_log(path)
+        base = _without_log(team)
+        # 1. The log as it is must be valid: a hand-edited mistake is reported, nothing appended.
+        try:
+            current = load_log(base, old_text, str(path), today)
+        except ConfigError as exc:
+            raise ConfigError(exc.problems, "contact log (nothing was logged; fix it first)") from None
+        if once:
+            for existing in _entries(current):
+                if _same_act(expected, existing):
+                    lines = old_text.splitlines()
+                    return Appended(path=path, line=lines[existing.line - 1] if existing.line else line,
+                                    line_number=existing.line, created=False, entry=existing, team=current,
+                                    already=True)
+
+        newline = "\r\n" if b"\r\n" in old else "\n"
+        prefix = ""
+        if not exists:
+            prefix = HEADER.replace("\n", newline)
+        elif old and not old.endswith(b"\n"):
+            prefix = newline
+        addition = prefix + line + newline
+
+        # 2. The new text must read back as exactly the entry we mean (round trip), and be a
+        #    valid log as a whole (an old file that is not a block list cannot take a '- ' line).
+        new_text = old_text + addition
+        try:
+            new_team = load_log(base, new_text, str(path), today)
+        except ConfigError as exc:
+            raise UsageError(f"cannot append to {path}: the result would not be a valid contact log "
+                             f"({exc.problems[0] if exc.problems else exc}); nothing was logged") from None
+        entries = _entries(new_team)
+        got = entries[-1] if entries else None
+        if got is None or type(got) is not type(expected) or _key(got) != _key(expected):
+            raise UsageError(f"cannot append to {path}: the new line would not read back as written; "
+                             "nothing was logged")
+
+        data = addition.encode("utf-8")
+        flags = os.O_WRONLY | os.O_APPEND | (os.O_CREAT | os.O_EXCL if not exists else 0)
+        try:
+            fd = os.open(path, flags, 0o644)
+        except FileExistsError:
+            raise UsageError(f"{path} appeared while logging (another process?); run the command again") from None
+        except OSError as exc:
+            raise UsageError(f"cannot write contact log {path}: {exc.strerror}") from None
+        try:
+            if exists and os.fstat(fd).st_size != len(old):
+                raise UsageError(f"{path} changed while logging (another process?); nothing was logged; "
+                                 "run the command again")
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if not exists:
+            _fsync_dir(path.parent)
     return Appended(path=path, line=line, line_number=new_text.count("\n"), created=not exists,
                     entry=got, team=new_team)
+
+
+def remove_line(config_path: Path, team: Team, line: str, today: date | None = None) -> bool:
+    """Undo: take out the last line of the log that is exactly `line` (the one an undo button
+    was made for). False if there is no such line (undone already). The rest of the file is
+    kept byte for byte; the result must still be a valid log."""
+    path = log_path(config_path)
+    with locked(config_path):
+        old, old_text, exists = _read_log(path)
+        if not exists:
+            return False
+        lines = old_text.splitlines(keepends=True)
+        for index in range(len(lines) - 1, -1, -1):
+            if lines[index].rstrip("\r\n") == line:
+                break
+        else:
+            return False
+        new_text = "".join(lines[:index] + lines[index + 1:])
+        try:
+            load_log(_without_log(team), new_text, str(path), today)
+        except ConfigError as exc:
+            raise UsageError(f"cannot undo in {path}: the result would not be a valid contact log "
+                             f"({exc.problems[0] if exc.problems else exc})") from None
+        from ..storage.atomic import write_atomically
+        bom = "\ufeff" if old.startswith(b"\xef\xbb\xbf") else ""
+        try:
+            write_atomically(path, (bom + new_text).encode("utf-8"), mode=0o644)
+        except OSError as exc:
+            raise UsageError(f"cannot write contact log {path}: {exc.strerror}") from None
+    return True
 
 
 def _without_log(team: Team) -> Team:

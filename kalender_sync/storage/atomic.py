@@ -37,3 +37,25 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o644, make_parents
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+@contextlib.contextmanager
+def held(path: Path, refused, *, folder: bool = False):
+    """An exclusive flock on `path` for the block: a folder, or a lock file (made if missing) for
+    what is replaced by rename and so cannot carry a lock itself. Serializes read-modify-write
+    between processes and threads alike (each call opens its own file description). No flock
+    (not POSIX): no lock. `refused(OSError)` gives the error to raise when `path` cannot be opened."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no locking
+        yield
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY) if folder else os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise refused(exc) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)                 # closing releases the lock

@@ -12,7 +12,6 @@ every wrong guess) expensive for the server.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
@@ -26,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
-from .atomic import write_atomically
+from .atomic import held, write_atomically
 from ..core.errors import TargetError, UsageError
 
 TOKEN_FILE = ".kalender-sync-feeds.json"
@@ -96,6 +95,12 @@ class TokenRecord:
     created: str                 # ISO 8601 UTC; when the token was made (not secret)
 
 
+def page_generation(record: "TokenRecord") -> str:
+    """What a personal-page link names of the person's feed token (core.links.page_token): a
+    prefix of its hash, so a new or revoked feed link ends the page link too."""
+    return record.sha256[:16]
+
+
 @dataclass(frozen=True)
 class _Contents:
     tokens: dict[str, TokenRecord]
@@ -152,25 +157,12 @@ def _write_private(path: Path, data: bytes) -> None:
         raise FeedTokenError(f"cannot write the feed token file {path}: {exc.strerror}") from exc
 
 
-@contextlib.contextmanager
 def _locked(path: Path):
-    """Serialize read-modify-write of the token file between concurrent commands: an flock on
-    the folder that holds it (the file itself is replaced on every write, so it cannot carry
-    the lock, and a lock file would be one more file next to the config)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX: no locking
-        yield
-        return
-    try:
-        fd = os.open(path.parent, os.O_RDONLY)
-    except OSError as exc:
-        raise FeedTokenError(f"cannot open the folder of the feed token file {path}: {exc.strerror}") from exc
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)                 # closing releases the lock
+    """Serialize read-modify-write of the token file between concurrent commands: a lock on the
+    folder that holds it (the file itself is replaced on every write, so it cannot carry the
+    lock, and a lock file would be one more file next to the config)."""
+    return held(path.parent, lambda exc: FeedTokenError(
+        f"cannot open the folder of the feed token file {path}: {exc.strerror}"), folder=True)
 
 
 class TokenStore:

@@ -32,15 +32,25 @@ def _read_text(path: Path, what: str) -> str:
         raise ConfigError([Problem(str(path), line, "", "not UTF-8 text; save the file as UTF-8")]) from None
 
 
-def load(config_path: Path, holidays: HolidayFacts | None = None, today: Today | None = None) -> Team:
+def load(config_path: Path, holidays: HolidayFacts | None = None, today: Today | None = None,
+         links: str = "make") -> Team:
     """The team with its contact log applied. Raises ConfigError / UsageError.
 
     `holidays`: public-holiday answers remembered from an earlier run (see storage.status).
     `today`: the day, or the clock (see core.config.load_team), no contact may be dated after.
+    `links`: with feed.base_url set, the done links: "make" (the key is made on first use),
+    "existing" (only with a key already there: `check` writes nothing), "off".
     """
     team = load_team(_read_text(config_path, "config file"), str(config_path), holidays, today)
     log = log_path(config_path)
     if log.exists():
         day = today(team.timezone) if callable(today) else today
         team = load_log(team, _read_text(log, "contact log"), str(log), day)
+    if links != "off" and team.feed.base_url:
+        from dataclasses import replace
+        from ..core.links import DoneLinks
+        from .linkkey import link_key
+        key = link_key(config_path, create=links == "make")
+        if key is not None:
+            team = replace(team, links=DoneLinks(team.feed.base_url, key))
     return team

@@ -50,6 +50,8 @@ _FEED_PATH = re.compile(r"/feed/([^/]+)/([^/]+)\.ics")
 # Redaction: the segment after /feed/{person}/ (what a token sits in), any long url-safe
 # run (a token pasted into some other path) and every query string.
 _REDACT_FEED = re.compile(r"(/feed/[^/\s\"']*/)[^\s\"'?]*")
+# The web pages' tokens: a done link's or a personal page's, with whatever follows it.
+_REDACT_PAGES = re.compile(r"(/(?:done|me)/)[^\s\"'?]*")
 _REDACT_LONG = re.compile(r"[A-Za-z0-9_-]{32,}")
 _REDACT_QUERY = re.compile(r"\?[^\s\"']*")
 
@@ -57,6 +59,7 @@ _REDACT_QUERY = re.compile(r"\?[^\s\"']*")
 def redact(text: str) -> str:
     """`text` with anything that may be a feed token replaced by '***'."""
     text = _REDACT_FEED.sub(r"\1***", text)
+    text = _REDACT_PAGES.sub(r"\1***", text)
     text = _REDACT_QUERY.sub("?***", text)
     return _REDACT_LONG.sub("***", text)
 

@@ -71,7 +71,10 @@ for _kind in schema.CALENDAR_KINDS.values():
     if not any(_kind.key in calendar for calendar in KITCHEN_SINK["calendars"].values()):
         KITCHEN_SINK["calendars"][f"by-{_kind.key}"] = {_kind.key: _SOMEWHERE[_kind.value]}
 
-LOG_ENTRY = {"who": "maarten", "with": "Piet de Vries", "on": "2026-11-16", "next": "2027-02-08", "note": "koffie"}
+LOG_ENTRY = {"who": "maarten", "with": "Piet de Vries", "on": "2026-11-16", "next": "2027-02-08", "note": "koffie",
+             "for": "2026-11-12"}
+# A snooze ("not now, remind me on ...") logs no contact: it has no `on`, so it is an entry of its own.
+SNOOZE_ENTRY = {"who": "maarten", "with": "Piet de Vries", "snooze": "2027-01-10", "for": "2026-11-12"}
 
 # Where in KITCHEN_SINK a mapping of each section is.
 WHERE = {"top": (), "working_hours": ("working_hours", 0), "holidays": ("holidays",),
@@ -165,7 +168,7 @@ def test_the_reader_reads_every_key_of_the_table(monkeypatch):
     monkeypatch.setattr(config._Fields, "__getitem__", value)
     monkeypatch.setattr(config._Fields, "node", node)
     team = _load(KITCHEN_SINK)
-    load_log(team, f"- {_yaml(LOG_ENTRY)}\n", "log.yaml")
+    load_log(team, f"- {_yaml(LOG_ENTRY)}\n- {_yaml(SNOOZE_ENTRY)}\n", "log.yaml")
 
     expected = {(section, key.name) for section, key in _all_keys() if key.type is not schema.REFUSED}
     assert expected - read == set(), "keys of the table that were not read (or KITCHEN_SINK lacks them)"

@@ -54,11 +54,19 @@ class ContactStatus:
 
 
 def contact_status(team: Team, agreement: ContactAgreement) -> ContactStatus:
-    """Due date = last contact + interval; an agreed next date from the latest record wins."""
+    """Due date = last contact + interval; an agreed next date from the latest record wins;
+    a snooze ("not now, remind me on ...") written after the last logged contact wins over both."""
     records = [(agreement.last, agreement.next)] if (agreement.last or agreement.next) else []
-    records += [(e.on, e.next) for e in team.log if e.owner == agreement.owner and e.agreement == agreement.id]
+    own = [e for e in team.log if e.owner == agreement.owner and e.agreement == agreement.id]
+    records += [(e.on, e.next) for e in own]
     dated = [r for r in records if r[0] is not None]
     last = max((r[0] for r in dated), default=None)
+    # Log order, not dates, says which came later: a snooze has no day of its own.
+    after = max((e.line for e in own), default=0)
+    snoozed = [s for s in team.snoozes if s.owner == agreement.owner and s.agreement == agreement.id
+               and s.line > after]
+    if snoozed:
+        return ContactStatus(agreement, last, max(snoozed, key=lambda s: s.line).until, True)
     if dated:
         latest = max(dated, key=lambda r: (r[0], r[1] is not None))
         if latest[1] is not None:
@@ -151,6 +159,6 @@ def plan_contact_reminders(team: Team, work: WorkCalendar, result: Plan, busy: B
                     lang, contact=agreement.contact, role=agreement.role, organisation=agreement.organisation,
                     every=agreement.every, last=status.last, due=status.due, on=day, nudge=repeat,
                     medium=agreement.medium, question=agreement.question, length=agreement.duration,
-                    owner=owner),
+                    owner=owner, done_url=team.links.done_url(owner, agreement.id, day) if team.links else None),
                 start=moment, end=moment + agreement.duration, group=key,
                 alarm=settings.alarm, busy=False))
