@@ -81,6 +81,7 @@ VDIR_SETTINGS = {
 }
 
 os.environ.setdefault(PASSWORD_ENV, PASSWORD)
+oneperson.compiled_like_an_install()
 
 
 def log(message: str) -> None:
@@ -743,6 +744,7 @@ def main() -> int:
     results: dict = {"mode": "quick" if quick else "full", "started": datetime.now(timezone.utc).isoformat(),
                      "machine": machine(), "targets": TARGETS, "rtt_ms": rtts, "servers": kinds, "notes": [],
                      "cases": [], "many": [], "one_calendar": [], "teams": {}}
+    results["notes"].append("kalender_sync byte-compiled first, as pip install does (oneperson.compiled_like_an_install)")
     has_jobs = ks_has_jobs()
     results["ks_has_jobs_option"] = has_jobs
     if args.no_jobs_flag or not has_jobs:

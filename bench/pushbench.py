@@ -54,6 +54,7 @@ PERSON = oneperson.PERSON
 USERNAME = oneperson.USERNAME
 PROCESS_TIMEOUT = 900
 os.environ.setdefault(oneperson.PASSWORD_ENV, PASSWORD)
+oneperson.compiled_like_an_install()
 
 
 class Case:

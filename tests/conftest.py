@@ -32,6 +32,7 @@ with its log in the message.
 
 from __future__ import annotations
 
+import os
 import textwrap
 
 import pytest
@@ -45,6 +46,18 @@ __all__ = ["CalDAVTarget"]
 def pytest_configure(config):
     config.addinivalue_line("markers", "integration: needs real CalDAV servers")
     config.addinivalue_line("markers", "contract: the contract every calendar target passes")
+    # The per-user holiday cache (storage.holidaycache) of the test run lives in a folder of its
+    # own, shared by the run's processes (they inherit the environment): never the user's own.
+    if "KALENDER_SYNC_CACHE_DIR" not in os.environ:
+        import tempfile
+        os.environ["KALENDER_SYNC_CACHE_DIR"] = config._ks_cache_dir = tempfile.mkdtemp(prefix="ks-test-cache-")
+
+
+def pytest_unconfigure(config):
+    made = getattr(config, "_ks_cache_dir", None)
+    if made:
+        import shutil
+        shutil.rmtree(made, ignore_errors=True)
 
 
 def _require(module: str) -> None:

@@ -107,9 +107,20 @@ def load_team(config_path: Path, today: date | None, holidays: HolidayFacts | No
               links: str = "make"):
     """The team with its contact log, and the day to plan for (default: today in its zone).
     `links`: as storage.teamfiles.load takes it."""
+    from ..storage import holidaycache
     from ..storage.teamfiles import load
+    facts = holidays if holidays is not None else HolidayFacts()
+    shared = holidaycache.cache_file()
+    seen = holidaycache.recall(facts, shared)
     with _paused_gc():
-        team = load(config_path, holidays=holidays, today=today or _today_in, links=links)
+        team = load(config_path, holidays=facts, today=today or _today_in, links=links)
+    # Kept when the command ends (planning asks for more years than loading did), and only
+    # for a config that loaded: a bad config writes nothing anywhere.
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(lambda: holidaycache.remember(facts, seen, shared))
+    else:
+        holidaycache.remember(facts, seen, shared)
     _settle()
     return team, today or _today_in(team.timezone)
 

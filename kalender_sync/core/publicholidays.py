@@ -60,6 +60,9 @@ class HolidayFacts:
                 self._subdivisions[code] = None
         return self._subdivisions[code]
 
+    def known_anything(self) -> bool:
+        return bool(self._dates or self._names or self._subdivisions)
+
     def known(self) -> dict:
         """Everything answered so far, as JSON-able data for `seed`."""
         return {"dates": sorted([c, s, y, sorted(d.isoformat() for d in days)]
@@ -78,6 +81,28 @@ class HolidayFacts:
                                    {date.fromisoformat(d): name for d, name in names})
         for country, subs in data.get("subdivisions", ()):
             self._subdivisions.setdefault(country, tuple(subs) if subs is not None else None)
+
+
+def memo_text(facts: HolidayFacts) -> str:
+    """What `facts` knows, with the library version it came from, as the text a memo keeps."""
+    import json
+    return json.dumps({"version": library_version(), **facts.known()}, sort_keys=True)
+
+
+def seed_from_memo(facts: HolidayFacts, text: str | None) -> bool:
+    """Take the answers of a memo into `facts` if it came from the installed library version
+    (a new release can add or move holidays); an unreadable memo is ignored, asked anew."""
+    if not text:
+        return False
+    import json
+    try:
+        memo = json.loads(text)
+        if memo.get("version") != library_version():
+            return False
+        facts.seed(memo)
+    except (ValueError, TypeError, AttributeError, KeyError):
+        return False
+    return True
 
 
 def library_version() -> str | None:

@@ -7,7 +7,6 @@ Secrets are never stored here: calendars are keyed by their URL without credenti
 """
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from ..core.diff import ItemState
 from ..core.errors import KalenderSyncError
-from ..core.publicholidays import HolidayFacts, library_version
+from ..core.publicholidays import HolidayFacts, memo_text, seed_from_memo
 
 SCHEMA_VERSION = 1
 _HOLIDAYS_META = "holidays"
@@ -231,7 +230,7 @@ class State(Database):
 
     def remember_holidays(self, facts: HolidayFacts, stored: str | None) -> None:
         """Keep what `facts` knows now for the next run, if it differs from what was `stored`."""
-        memo = json.dumps({"version": library_version(), **facts.known()}, sort_keys=True)
+        memo = memo_text(facts)
         if memo != stored:
             self.set_meta(_HOLIDAYS_META, memo)
 
@@ -256,16 +255,9 @@ def recall_holidays(path: Path) -> tuple[HolidayFacts, str | None]:
     """The public-holiday answers an earlier sync kept in the status DB at `path`, if they came
     from the installed `holidays` version: a no-op sync then never imports that library.
     Returns the facts and what was stored (to see later whether it grew)."""
+    facts = HolidayFacts()
     stored = read_meta(path, _HOLIDAYS_META)
-    if stored is None:
-        return HolidayFacts(), None
-    try:
-        memo = json.loads(stored)
-        if memo.get("version") == library_version():
-            return HolidayFacts(memo), stored
-    except (ValueError, TypeError, AttributeError):
-        pass    # unreadable: asked again, and stored anew
-    return HolidayFacts(), None
+    return (facts, stored) if seed_from_memo(facts, stored) else (facts, None)
 
 
 def stamp_text(stamp: datetime) -> str:

@@ -326,7 +326,8 @@ def test_a_no_op_sync_takes_public_holidays_from_the_status_db(radicale_caldav, 
     in the status DB for the installed version, and a changed version asks again."""
     import sqlite3
     team = Team(radicale_caldav, tmp_path, people=("anna",))
-    env = dict(os.environ, PYTHONUTF8="1")
+    # Without the per-user cache (storage.holidaycache): this is about the status DB's own memo.
+    env = dict(os.environ, PYTHONUTF8="1", KALENDER_SYNC_CACHE_DIR="off")
     command = [sys.executable, "-c", _PROBE, "sync", "--config", str(team.path), "--today", SATURDAY.isoformat(),
                "--state", str(team.state_path), "--format", "json"]
     first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
