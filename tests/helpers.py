@@ -13,6 +13,17 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config" / "example.yaml"
 TODAY = date(2026, 11, 24)
 
+# `python -c HOLIDAYS_PROBE <command> ...`: runs kalender-sync and says on stderr whether the
+# `holidays` library was imported (the status DB memo and the per-user cache exist to avoid it).
+HOLIDAYS_PROBE = """
+import sys, runpy
+sys.argv = ["kalender-sync"] + sys.argv[1:]
+try:
+    runpy.run_module("kalender_sync", run_name="__main__")
+finally:
+    sys.stderr.write("\\nholidays imported: %s\\n" % ("holidays" in sys.modules))
+"""
+
 BASE = """\
 version: 1
 timezone: Europe/Amsterdam

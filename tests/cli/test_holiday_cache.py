@@ -10,26 +10,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "config"
-
-_PROBE = """
-import sys, runpy
-sys.argv = ["kalender-sync"] + sys.argv[1:]
-try:
-    runpy.run_module("kalender_sync", run_name="__main__")
-finally:
-    sys.stderr.write("\\nholidays imported: %s\\n" % ("holidays" in sys.modules))
-"""
-
+from helpers import EXAMPLE, HOLIDAYS_PROBE
 
 def run(cache: str, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONUTF8="1", KALENDER_SYNC_CACHE_DIR=cache)
-    return subprocess.run([sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-c", HOLIDAYS_PROBE, *args], capture_output=True, text=True, env=env,
                           timeout=120)
 
 
 def example(tmp_path: Path) -> Path:
-    shutil.copytree(EXAMPLE, tmp_path / "config", ignore=shutil.ignore_patterns("out"))
+    shutil.copytree(EXAMPLE.parent, tmp_path / "config", ignore=shutil.ignore_patterns("out"))
     return tmp_path / "config" / "example.yaml"
 
 

@@ -14,6 +14,7 @@ from icalendar import Calendar
 from kalender_sync.storage.status import State
 from kalender_sync.engine.runs import context_for
 from kalender_sync.engine.sync import calendar_jobs, purge_calendar, shard_of
+from helpers import HOLIDAYS_PROBE
 from teamkit import SATURDAY, Team, done, foreign_event
 
 pytestmark = pytest.mark.integration
@@ -311,16 +312,6 @@ def radicale_caldav(request, radicale_server):
     target.close()
 
 
-_PROBE = """
-import sys, runpy
-sys.argv = ["kalender-sync"] + sys.argv[1:]
-try:
-    runpy.run_module("kalender_sync", run_name="__main__")
-finally:
-    sys.stderr.write("\\nholidays imported: %s\\n" % ("holidays" in sys.modules))
-"""
-
-
 def test_a_no_op_sync_takes_public_holidays_from_the_status_db(radicale_caldav, tmp_path):
     """The holidays library costs a quarter of a no-op sync's start-up; its answers are kept
     in the status DB for the installed version, and a changed version asks again."""
@@ -328,7 +319,7 @@ def test_a_no_op_sync_takes_public_holidays_from_the_status_db(radicale_caldav, 
     team = Team(radicale_caldav, tmp_path, people=("anna",))
     # Without the per-user cache (storage.holidaycache): this is about the status DB's own memo.
     env = dict(os.environ, PYTHONUTF8="1", KALENDER_SYNC_CACHE_DIR="off")
-    command = [sys.executable, "-c", _PROBE, "sync", "--config", str(team.path), "--today", SATURDAY.isoformat(),
+    command = [sys.executable, "-c", HOLIDAYS_PROBE, "sync", "--config", str(team.path), "--today", SATURDAY.isoformat(),
                "--state", str(team.state_path), "--format", "json"]
     first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     assert first.returncode == 0, first.stderr
