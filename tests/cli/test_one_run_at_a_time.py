@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import time
 from collections import Counter
 from pathlib import Path
@@ -20,18 +18,9 @@ from pathlib import Path
 import pytest
 
 from support.cli import CLI_TIMEOUT, run_process
+from support.lockholders import HOLDER, lock_holders
 
 TODAY = "2026-12-07"
-START_TIMEOUT = 30.0   # seconds for the holder child to import the tool and take the lock
-
-HOLDER = textwrap.dedent("""\
-    import sys, time
-    from pathlib import Path
-    from kalender_sync.storage.runlock import run_lock
-    with run_lock(Path(sys.argv[1]), command="sync", wait=10):
-        print("held", flush=True)
-        time.sleep(300)
-    """)
 
 
 def write_team(folder: Path, people: int) -> Path:
@@ -87,26 +76,10 @@ def assert_synced_exactly_once(config: Path, state: Path, planned: dict[str, int
 
 
 @pytest.fixture
-def holder(tmp_path):
+def holder():
     """A child process holding the status database's lock, as a running sync does."""
-    children: list[subprocess.Popen] = []
-
-    def start(state: Path) -> subprocess.Popen:
-        child = subprocess.Popen([sys.executable, "-c", HOLDER, str(state)], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True)
-        children.append(child)
-        ready, _, _ = select.select([child.stdout], [], [], START_TIMEOUT)
-        line = child.stdout.readline() if ready else ""
-        if line.strip() != "held":
-            child.kill()
-            pytest.fail(f"the holder did not take the lock: {line!r} {child.communicate(timeout=10)[1]}")
-        return child
-
-    yield start
-    for child in children:
-        if child.poll() is None:
-            child.kill()
-        child.communicate(timeout=10)
+    with lock_holders() as start:
+        yield lambda state: start("-c", HOLDER, str(state), "-", "sync", "300")
 
 
 def test_a_sync_gives_up_on_a_held_lock_and_runs_once_its_holder_was_killed(tmp_path, holder):

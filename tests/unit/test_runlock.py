@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import socket
 import subprocess
-import sys
 import textwrap
 import time
 from datetime import datetime, timedelta, timezone
@@ -22,24 +20,7 @@ import pytest
 
 from kalender_sync.core.errors import EXIT_FAILURE, KalenderSyncError
 from kalender_sync.storage.runlock import AlreadyRunning, lock_file_for, run_lock, shard_lock_file_for
-
-START_TIMEOUT = 30.0   # seconds for a child to import the tool and take its lock
-
-# Holds run_lock until its stdin closes (or for a number of seconds), then exits normally.
-HOLDER = textwrap.dedent("""\
-    import sys, time
-    from pathlib import Path
-    from kalender_sync.storage.runlock import run_lock
-    state, shard, command, hold = sys.argv[1:5]
-    shard = tuple(int(x) for x in shard.split("/")) if shard != "-" else None
-    with run_lock(Path(state), shard=shard, command=command, wait=10):
-        print("held", flush=True)
-        if hold == "stdin":
-            sys.stdin.readline()
-        else:
-            time.sleep(float(hold))
-    print("released", flush=True)
-    """)
+from support.lockholders import HOLDER, lock_holders
 
 # Takes the raw flock itself and writes `content` (maybe nothing): a holder that does not say
 # who it is, as an older version or a run in the instant before it writes its name would.
@@ -59,25 +40,8 @@ RAW_HOLDER = textwrap.dedent("""\
 @pytest.fixture
 def children():
     """Start child processes that hold a lock; every one still running is killed afterwards."""
-    started: list[subprocess.Popen] = []
-
-    def start(*argv: str) -> subprocess.Popen:
-        child = subprocess.Popen([sys.executable, *argv], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE)
-        started.append(child)
-        ready, _, _ = select.select([child.stdout], [], [], START_TIMEOUT)
-        line = child.stdout.readline() if ready else b""
-        if line.strip() != b"held":
-            child.kill()
-            _, err = child.communicate(timeout=10)
-            pytest.fail(f"the holder did not take its lock: {line!r} {err.decode(errors='replace')}")
-        return child
-
-    yield start
-    for child in started:
-        if child.poll() is None:
-            child.kill()
-        child.communicate(timeout=10)
+    with lock_holders() as start:
+        yield start
 
 
 @pytest.fixture
