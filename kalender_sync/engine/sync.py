@@ -177,10 +177,6 @@ def _end_day(event: PlannedEvent) -> str:
 
 # -- one calendar -------------------------------------------------------------------
 
-# A listing that gave back the token it was asked with: nothing to store (a no-op sync of a
-# large team would otherwise write every calendar's token again).
-_SAME_TOKEN = object()
-
 class CalendarRun:
     """One person's calendar through the engine."""
 
@@ -203,7 +199,9 @@ class CalendarRun:
             listing = self.target.list(None)
         store, forget = observe(self.key, view, listing, {e.uid for e in planned}, self.target)
         if persist:
-            self._keep(store, forget, listing.token if listing.token != token else _SAME_TOKEN)
+            # A listing that gave back the token it was asked with: nothing to store (a no-op
+            # sync of a large team would otherwise write every calendar's token again).
+            self._keep(store, forget, listing.token, token_changed=listing.token != token)
         self._view, self._listing = view, listing
         return view
 
@@ -212,12 +210,13 @@ class CalendarRun:
         self.target.close()
         self._view = self._listing = None
 
-    def _keep(self, store: list[Record], forget: list[str], token) -> None:
+    def _keep(self, store: list[Record], forget: list[str], token: str | None, *,
+              token_changed: bool = True) -> None:
         if store:
             self.status.put(*store)
         if forget:
             self.status.forget(self.key, *forget)
-        if self.capabilities.incremental and token is not _SAME_TOKEN:
+        if self.capabilities.incremental and token_changed:
             self.status.set_sync_token(self.key, token)
 
     def run(self, planned: list[PlannedEvent], *, dry_run: bool, force_delete: bool,
