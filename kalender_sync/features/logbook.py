@@ -286,7 +286,8 @@ def remove_line(config_path: Path, team: Team, line: str, today: date | None = N
 
 
 def _without_log(team: Team) -> Team:
-    return replace(team, log=())
+    """The team before any log line: what the log on disk is read onto (contacts and snoozes)."""
+    return replace(team, log=(), snoozes=())
 
 
 def _fsync_dir(folder: Path) -> None:

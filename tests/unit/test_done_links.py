@@ -139,3 +139,22 @@ def test_a_log_of_only_comments_is_an_empty_log(example):
     team = load(example)
     assert load_log(replace(team, log=()), "# only the header\n\n# nothing else\n", "log.yaml").log == ()
     assert os.path.exists(example)
+
+
+def test_a_snooze_undone_down_to_the_bare_header_can_be_made_again(example):
+    """The log read from disk is the truth: a team loaded while the snooze was there must not
+    make the new one look like a replay once the log is back to only its comments."""
+    from kalender_sync.features.logbook import HEADER
+    log = example.parent / "contacts-log.yaml"
+    log.write_text(HEADER, encoding="utf-8")
+    team = load(example)
+    snooze = append_snooze(example, team, "sanne", "Joost", date(2027, 1, 5), today=TODAY,
+                           answered=date(2026, 11, 18), once=True)
+    stale = load(example)
+    assert [s.until for s in stale.snoozes] == [date(2027, 1, 5)]
+    assert remove_line(example, stale, snooze.line, TODAY)
+    assert log.read_text(encoding="utf-8") == HEADER
+    again = append_snooze(example, stale, "sanne", "Joost", date(2027, 1, 6), today=TODAY,
+                          answered=date(2026, 11, 18), once=True)
+    assert not again.already
+    assert log.read_text(encoding="utf-8") == HEADER + again.line + "\n"
