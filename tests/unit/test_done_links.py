@@ -22,6 +22,7 @@ from kalender_sync.storage.teamfiles import load
 
 TODAY = date(2026, 11, 24)
 LINKS = DoneLinks("https://agenda.example.nl", b"k" * 40)
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"   # url-safe base64
 
 
 @pytest.fixture
@@ -86,7 +87,11 @@ def test_a_token_reads_back_and_any_change_to_it_is_refused(person, agreement, d
     found = LINKS.read_done(token, day)
     assert (found.person, found.agreement, found.occurrence) == (person, agreement, day)
     index = flip % len(token)
-    changed = token[:index] + ("A" if token[index] != "A" else "B") + token[index + 1:]
+    # A replacement that changes the decoded bytes: the last character of a base64 run carries
+    # padding bits in its low bits ('A' and 'B' can decode alike), so change the top ones.
+    value = B64.find(token[index])
+    other = "A" if value < 0 or value >> 2 else "Q"
+    changed = token[:index] + other + token[index + 1:]
     assert LINKS.read_done(changed, day) is None
     assert DoneLinks("x", b"another key of enough length!!!!").read_done(token, day) is None
     assert LINKS.read_done(token, day + timedelta(weeks=LINK_WEEKS)) is not None
