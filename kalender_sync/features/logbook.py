@@ -190,6 +190,31 @@ def _entries(team: Team) -> list:
     return sorted(team.log + team.snoozes, key=lambda e: e.line)
 
 
+def _earlier(current: Team, expected, text: str, path: Path) -> Appended | None:
+    """The entry of `current` (read from `text`) that `expected` would repeat (_same_act), as an
+    Appended that wrote nothing; None if there is none."""
+    for existing in _entries(current):
+        if _same_act(expected, existing):
+            return Appended(path=path, line=text.splitlines()[existing.line - 1], line_number=existing.line,
+                            created=False, entry=existing, team=current, already=True)
+    return None
+
+
+def answered_before(config_path: Path, team: Team, person: str, agreement: str, occurrence: date,
+                    today: date | None = None) -> Appended | None:
+    """What a done link for the reminder of `occurrence` logged already (a contact or a snooze),
+    read from the log as it is now; None if nothing, or if the log cannot be read."""
+    path = log_path(config_path)
+    try:
+        _, text, exists = _read_log(path)
+        if not exists:
+            return None
+        current = load_log(_without_log(team), text, str(path), today)
+    except (UsageError, ConfigError):
+        return None
+    return _earlier(current, Snooze(person, agreement, occurrence, answered=occurrence), text, path)
+
+
 def _append(config_path: Path, team: Team, line: str, expected, today: date | None, once: bool) -> Appended:
     path = log_path(config_path)
     with locked(config_path):
@@ -201,12 +226,9 @@ def _append(config_path: Path, team: Team, line: str, expected, today: date | No
         except ConfigError as exc:
             raise ConfigError(exc.problems, "contact log (nothing was logged; fix it first)") from None
         if once:
-            for existing in _entries(current):
-                if _same_act(expected, existing):
-                    lines = old_text.splitlines()
-                    return Appended(path=path, line=lines[existing.line - 1] if existing.line else line,
-                                    line_number=existing.line, created=False, entry=existing, team=current,
-                                    already=True)
+            earlier = _earlier(current, expected, old_text, path)
+            if earlier is not None:
+                return earlier
 
         newline = "\r\n" if b"\r\n" in old else "\n"
         prefix = ""

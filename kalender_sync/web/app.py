@@ -387,18 +387,9 @@ def create_app(plans, tokens, key: bytes, *, coach_hash=coach_password_hash, sec
             day=day_text(found.occurrence, lang), expires=day_text(found.expires, lang))}}
         if request.method == "POST":
             return act(ctx, agreement, lang, found.occurrence, True, extra)
-        earlier = next((e for e in sorted(ctx.team.log + ctx.team.snoozes, key=lambda e: -e.line)
-                        if e.owner == found.person and e.agreement == found.agreement
-                        and e.answered == found.occurrence), None)
-        done = None
-        if earlier is not None:
-            from ..features.logbook import Appended, log_path, format_entry
-            line = format_entry(earlier.owner, earlier.agreement, getattr(earlier, "on", None),
-                                getattr(earlier, "next", None), earlier.note, earlier.answered,
-                                getattr(earlier, "until", None))
-            text = _line_of(log_path(config_path), earlier.line) or line
-            done = outcome(ctx, agreement, lang, Appended(log_path(config_path), text, earlier.line, False,
-                                                          earlier, ctx.team, True), request.path)
+        from ..features.logbook import answered_before
+        earlier = answered_before(config_path, ctx.team, found.person, found.agreement, found.occurrence, ctx.today)
+        done = outcome(ctx, agreement, lang, earlier, request.path) if earlier is not None else None
         return form_page(ctx, agreement, lang, done=done, **extra)
 
     # -- the personal page -------------------------------------------------------------------
@@ -528,14 +519,6 @@ def create_app(plans, tokens, key: bytes, *, coach_hash=coach_password_hash, sec
         return personal(ctx, person, None, True)
 
     return app
-
-
-def _line_of(path: Path, number: int) -> str | None:
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except OSError:
-        return None
-    return lines[number - 1] if 0 < number <= len(lines) else None
 
 
 _PAGES = frozenset({"/login", "/logout", "/team", "/static/site.css"})
