@@ -4,9 +4,9 @@ Importing `holidays` loads every country it has, a large part of a no-op `sync`'
 A `HolidayFacts` remembers the library's answers and can be handed answers from an earlier
 run (`seed`), so a run whose answers were stored before does not import the library at all.
 It is an object the caller owns (the team carries it), not module state: two teams, two
-tests or two threads never see each other's memo. Pure: no files. The status DB keeps the
-answers (engine.holidaymemo), keyed by the library's version, since a new release can add or
-move holidays.
+tests or two threads never see each other's memo. Pure: no files. The status DB and a per-user
+cache keep the answers (storage.status, storage.holidaycache), keyed by the library's version
+(storage.holidaycache.library_version), since a new release can add or move holidays.
 """
 from __future__ import annotations
 
@@ -83,32 +83,23 @@ class HolidayFacts:
             self._subdivisions.setdefault(country, tuple(subs) if subs is not None else None)
 
 
-def memo_text(facts: HolidayFacts) -> str:
-    """What `facts` knows, with the library version it came from, as the text a memo keeps."""
+def memo_text(facts: HolidayFacts, version: str | None) -> str:
+    """What `facts` knows, with the library `version` it came from, as the text a memo keeps."""
     import json
-    return json.dumps({"version": library_version(), **facts.known()}, sort_keys=True)
+    return json.dumps({"version": version, **facts.known()}, sort_keys=True)
 
 
-def seed_from_memo(facts: HolidayFacts, text: str | None) -> bool:
-    """Take the answers of a memo into `facts` if it came from the installed library version
+def seed_from_memo(facts: HolidayFacts, text: str | None, version: str | None) -> bool:
+    """Take the answers of a memo into `facts` if it came from the installed library `version`
     (a new release can add or move holidays); an unreadable memo is ignored, asked anew."""
     if not text:
         return False
     import json
     try:
         memo = json.loads(text)
-        if memo.get("version") != library_version():
+        if memo.get("version") != version:
             return False
         facts.seed(memo)
     except (ValueError, TypeError, AttributeError, KeyError):
         return False
     return True
-
-
-def library_version() -> str | None:
-    """The installed `holidays` version, read from its metadata without importing it."""
-    from importlib.metadata import PackageNotFoundError, version
-    try:
-        return version("holidays")
-    except PackageNotFoundError:
-        return None

@@ -22,6 +22,31 @@ CACHE_DIR_ENV = "KALENDER_SYNC_CACHE_DIR"
 FILE_NAME = "holidays.json"
 
 
+def library_version() -> str | None:
+    """The installed `holidays` version, read without importing that library.
+
+    An installed distribution has one `{name}-{version}.dist-info` folder beside its package
+    (the installed-packages spec fixes that name), so the folder names the version.
+    importlib.metadata reads the same folder, but importing it and its scan of every installed
+    distribution cost more than the rest of a no-op command's own work. Anything else (no
+    such folder, more than one, the package not found) is left to importlib.metadata."""
+    import importlib.util
+    try:
+        spec = importlib.util.find_spec("holidays")
+        folder = Path(next(iter(spec.submodule_search_locations))).parent
+        found = [entry.name for entry in os.scandir(folder)
+                 if entry.name.startswith("holidays-") and entry.name.endswith(".dist-info")]
+    except (AttributeError, TypeError, StopIteration, ImportError, OSError, ValueError):
+        found = []
+    if len(found) == 1:
+        return found[0][len("holidays-"):-len(".dist-info")]
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("holidays")
+    except PackageNotFoundError:
+        return None
+
+
 def cache_file(environ=os.environ) -> Path | None:
     chosen = environ.get(CACHE_DIR_ENV)
     if chosen is not None:
@@ -38,14 +63,14 @@ def recall(facts: HolidayFacts, path: Path | None) -> str | None:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    return text if seed_from_memo(facts, text) else None
+    return text if seed_from_memo(facts, text, library_version()) else None
 
 
 def remember(facts: HolidayFacts, seen: str | None, path: Path | None) -> None:
     """Keep what `facts` knows now, if it is more than the cache held."""
     if path is None or not facts.known_anything():
         return
-    text = memo_text(facts)
+    text = memo_text(facts, library_version())
     if text == seen:
         return
     from .atomic import write_atomically

@@ -18,6 +18,7 @@ from pathlib import Path
 from ..core.diff import ItemState
 from ..core.errors import KalenderSyncError
 from ..core.publicholidays import HolidayFacts, memo_text, seed_from_memo
+from .holidaycache import library_version
 
 SCHEMA_VERSION = 1
 _HOLIDAYS_META = "holidays"
@@ -230,7 +231,7 @@ class State(Database):
 
     def remember_holidays(self, facts: HolidayFacts, stored: str | None) -> None:
         """Keep what `facts` knows now for the next run, if it differs from what was `stored`."""
-        memo = memo_text(facts)
+        memo = memo_text(facts, library_version())
         if memo != stored:
             self.set_meta(_HOLIDAYS_META, memo)
 
@@ -257,7 +258,7 @@ def recall_holidays(path: Path) -> tuple[HolidayFacts, str | None]:
     Returns the facts and what was stored (to see later whether it grew)."""
     facts = HolidayFacts()
     stored = read_meta(path, _HOLIDAYS_META)
-    return (facts, stored) if seed_from_memo(facts, stored) else (facts, None)
+    return (facts, stored) if seed_from_memo(facts, stored, library_version()) else (facts, None)
 
 
 def stamp_text(stamp: datetime) -> str:

@@ -80,3 +80,29 @@ def test_a_bad_config_writes_no_cache_and_an_unwritable_cache_is_no_error(tmp_pa
     ok = run(str(blocked / "cache"), "check", "--config", str(config))
     assert ok.returncode == 0, ok.stderr
     assert not (blocked / "cache").exists() and blocked.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_the_library_version_is_the_installed_one_without_importlib_metadata():
+    # A fresh interpreter: whether importlib.metadata was needed is visible in sys.modules.
+    probe = ("import sys; from kalender_sync.storage.holidaycache import library_version; "
+             "print(library_version(), 'importlib.metadata' in sys.modules, 'holidays' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    from importlib.metadata import version
+    assert out.stdout.split() == [version("holidays"), "False", "False"]
+
+
+def test_the_library_version_comes_from_the_folder_beside_the_package(tmp_path, monkeypatch):
+    from kalender_sync.storage import holidaycache
+    site = tmp_path / "site"
+    (site / "holidays").mkdir(parents=True)
+    (site / "holidays" / "__init__.py").write_text("", encoding="utf-8")
+    (site / "holidays-9.8.7.dist-info").mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    # find_spec answers from sys.modules for a library imported already (by another test).
+    monkeypatch.delitem(sys.modules, "holidays", raising=False)
+    assert holidaycache.library_version() == "9.8.7"
+    # Two such folders (a half-finished upgrade): importlib.metadata decides, here from the
+    # first folder on the path that has metadata.
+    (site / "holidays-9.9.dist-info").mkdir()
+    (site / "holidays-9.9.dist-info" / "METADATA").write_text("Name: holidays\nVersion: 9.9\n", encoding="utf-8")
+    assert holidaycache.library_version() == "9.9"
