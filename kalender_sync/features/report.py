@@ -382,7 +382,8 @@ _TEXTS = MappingProxyType({
 })
 
 
-def _t(report: Report) -> MappingProxyType:
+def texts(report: Report) -> MappingProxyType:
+    """The report's words in its language (column headers, labels, sentences)."""
     return _TEXTS[report.language]
 
 
@@ -407,14 +408,14 @@ def _percent(value: float | None, lang: str) -> str:
 
 
 def _target_text(report: Report) -> str:
-    t, lang = _t(report), report.language
+    t, lang = texts(report), report.language
     return t["target_text"].format(yearly=_num(report.yearly_target, lang),
                                    source=t["target_source"][report.target_source],
                                    period=_num(report.period_target, lang), start=report.start, end=report.end)
 
 
 def _span_text(report: Report) -> str:
-    t = _t(report)
+    t = texts(report)
     if report.planned_span is None:
         return t["no_span"].format(first=report.today, last=report.horizon_until - timedelta(days=1))
     first, last = report.planned_span
@@ -422,7 +423,7 @@ def _span_text(report: Report) -> str:
 
 
 def _summary_lines(report: Report) -> tuple[str, str]:
-    t, lang, total = _t(report), report.language, report.total
+    t, lang, total = texts(report), report.language, report.total
     percent = f" ({_percent(report.percent, lang)})" if report.percent is not None else ""
     team_line = t["team_line"].format(done=total.done, target=_num(report.period_target, lang), percent=percent,
                                       target_text=_target_text(report))
@@ -434,23 +435,26 @@ def _summary_lines(report: Report) -> tuple[str, str]:
     return team_line, agreements_line
 
 
-_COLUMNS = ("agreements", "done", "contacted", "target", "overdue", "open", "reminders", "hours")
+COLUMNS = ("agreements", "done", "contacted", "target", "overdue", "open", "reminders", "hours")
+OVERDUE_COLUMN = COLUMNS.index("overdue")
 
 
-def _cells(p: PersonFigures, lang: str) -> tuple[str, ...]:
+def figure_cells(p: PersonFigures, lang: str) -> tuple[str, ...]:
+    """One person's (or the team's) figures as the table, the HTML page and the coach's
+    dashboard show them, in the order of COLUMNS."""
     return (str(p.agreements), str(p.done), str(p.contacted), _num(p.target, lang), str(len(p.overdue)),
             str(len(p.open)), str(p.reminders), _hours(p.hours, lang))
 
 
 def render_table(report: Report) -> str:
-    t, lang = _t(report), report.language
+    t, lang = texts(report), report.language
     out = io.StringIO()
     total = report.total
     out.write(t["title"].format(team=report.team, start=report.start, end=report.end)
               + f" ({t['today'].format(today=report.today)}; {_span_text(report)})\n\n")
-    headers = (t["person"],) + tuple(t[c] for c in _COLUMNS)
-    rows = [(f"{p.name} ({p.id})",) + _cells(p, lang) for p in report.people]
-    rows.append((t["team"],) + _cells(total, lang))
+    headers = (t["person"],) + tuple(t[c] for c in COLUMNS)
+    rows = [(f"{p.name} ({p.id})",) + figure_cells(p, lang) for p in report.people]
+    rows.append((t["team"],) + figure_cells(total, lang))
     widths = [max(len(r[i]) for r in rows + [headers]) for i in range(len(headers))]
 
     def line(cells) -> str:
@@ -624,7 +628,7 @@ def render_svg(months: list[Month], width: int = 960, height: int = 320, lang: s
 
 
 def render_html(report: Report) -> str:
-    t, lang = _t(report), report.language
+    t, lang = texts(report), report.language
     total = report.total
     percent = report.percent
     span = (t["span_short"].format(first=report.planned_span[0], last=report.planned_span[1])
@@ -643,9 +647,7 @@ def render_html(report: Report) -> str:
              "contacted": total.contacted, "agreements": total.agreements, "on_schedule": total.on_schedule,
              "overdue": len(total.overdue), "reminders": total.reminders, "hours": _hours(total.hours, lang)}
     rows = [{"total": p is total, "name": t["team_total"] if p is total else p.name, "id": p.id,
-             "agreements": p.agreements, "done": p.done, "contacted": p.contacted, "target": _num(p.target, lang),
-             "overdue": len(p.overdue), "late": bool(p.overdue), "open": len(p.open), "reminders": p.reminders,
-             "hours": _hours(p.hours, lang)}
+             "cells": figure_cells(p, lang), "late": bool(p.overdue)}
             for p in report.people + [total]]
     return _render(
         "report.html", lang=lang, title=t["title"].format(team=report.team, start=report.start, end=report.end),
@@ -653,7 +655,7 @@ def render_html(report: Report) -> str:
         # Deliberately HTML: the caption is our own constant text (_TEXTS, never user input) and
         # marks up the config key `last` as <code>last</code>.
         caption=Markup(t["caption"]),
-        headers=[t[c] for c in ("person",) + _COLUMNS], rows=rows,
+        headers=[t[c] for c in ("person",) + COLUMNS], rows=rows, overdue_column=OVERDUE_COLUMN,
         overdue=[{"contact": o.contact, "person": o.person, "due": o.due.isoformat(), "days": o.days}
                  for o in total.overdue],
         months=[{"month": m.month, "past": m.past, "planned": m.planned, "done": m.done} for m in report.months],

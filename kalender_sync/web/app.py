@@ -491,18 +491,18 @@ def create_app(plans, tokens, key: bytes, *, coach_hash=coach_password_hash, sec
         if not coach():
             return redirect("/login", code=303)
         ctx = context()
-        from ..features.report import build_report, render_svg, _cells, _COLUMNS, _t
+        from ..features.report import COLUMNS, build_report, figure_cells, render_svg, texts
         report = build_report(ctx.team, ctx.today)
         lang = report.language
-        t = _t(report)
-        people = [{"id": p.id, "name": p.name, "cells": _cells(p, lang)} for p in report.people]
+        t = texts(report)
+        people = [{"id": p.id, "name": p.name, "cells": figure_cells(p, lang)} for p in report.people]
         total = report.total
         percent = report.percent
         # render_svg builds its markup with autoescape (web/templates/chart.svg): safe to embed.
         chart = Markup(render_svg(report.months, lang=lang))
         return page("team.html", 200, lang, title=WORDS[lang]["team_title"].format(team=ctx.team.name),
-                    headers=[t[c] for c in ("person",) + _COLUMNS], people=people,
-                    total=_cells(total, lang), total_label=t["team_total"], chart=chart,
+                    headers=[t[c] for c in ("person",) + COLUMNS], people=people,
+                    total=figure_cells(total, lang), total_label=t["team_total"], chart=chart,
                     done=total.done, target=round(report.period_target, 1),
                     percent=min(100.0, percent or 0.0), percent_text=f"{percent or 0:.0f}%",
                     overdue=[{"contact": o.contact, "person": o.person, "due": day_text(o.due, lang), "days": o.days}
