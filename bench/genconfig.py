@@ -5,6 +5,8 @@ import argparse
 import random
 from datetime import date, timedelta
 
+from oneperson import PASSWORD_ENV, USERNAME
+
 INTERVALS = ["3 months", "4 months", "6 months", "1 year"]
 MEDIA = ["phone", "coffee", "lunch", "walk", "video"]
 
@@ -18,7 +20,7 @@ def generate(people: int, contacts: int = 7, seed: int = 1, calendar: str = "fil
     lines = ["version: 1", "team: Benchmark", "timezone: Europe/Amsterdam", "language: nl", "holidays: NL",
              "calendars:"]
     if caldav_url:
-        lines.append(f'  {calendar}: {{caldav: "{caldav_url}", username: bench, password_env: KS_BENCH_PASSWORD}}')
+        lines.append(f'  {calendar}: {{caldav: "{caldav_url}", username: {USERNAME}, password_env: {PASSWORD_ENV}}}')
     else:
         lines.append(f'  {calendar}: {{ics: "out/{{person}}.ics"}}')
     if busy:

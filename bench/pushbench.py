@@ -21,6 +21,10 @@ Wall times are taken without the proxy. kalender-sync keys its status database b
 calendar URL (with the port) and stores absolute hrefs, so for a proxied run the bench
 copies the database and rewrites that key and the hrefs' scheme://host:port to the
 proxy's; nothing else in it is touched.
+
+Run it through run.py (with the planning and busy-time cases), or alone:
+
+    python bench/pushbench.py --sizes 152 --servers radicale --push-repeat 6   # run.py's options
 """
 from __future__ import annotations
 
@@ -36,19 +40,23 @@ import time
 import urllib.parse
 from pathlib import Path
 
-import oneperson
-import vdir
-from support.proxies import FaultProxy
-from support.servers import PASSWORD, RunningServer, basic_auth
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))  # support.servers and support.proxies, shared with the tests
+sys.path.insert(0, str(HERE))
 
-from kalender_sync.cli.options import calendar_plan
-from kalender_sync.core.config import load_team
-from kalender_sync.core.render import render_object
-from kalender_sync.engine.runs import context_for, stamp_for
-from kalender_sync.engine.sync import calendar_jobs, sync_team
-from kalender_sync.storage.status import State
-from kalender_sync.targets.caldav import CalDAVTarget, redact
-from kalender_sync.targets.network import RequestLog
+import oneperson  # noqa: E402
+import vdir  # noqa: E402
+from support.proxies import FaultProxy  # noqa: E402
+from support.servers import PASSWORD, RunningServer, basic_auth  # noqa: E402
+
+from kalender_sync.cli.options import calendar_plan  # noqa: E402
+from kalender_sync.core.config import load_team  # noqa: E402
+from kalender_sync.core.render import render_object  # noqa: E402
+from kalender_sync.engine.runs import context_for, stamp_for  # noqa: E402
+from kalender_sync.engine.sync import calendar_jobs, sync_team  # noqa: E402
+from kalender_sync.storage.status import State  # noqa: E402
+from kalender_sync.targets.caldav import CalDAVTarget, redact  # noqa: E402
+from kalender_sync.targets.network import RequestLog  # noqa: E402
 
 PERSON = oneperson.PERSON
 USERNAME = oneperson.USERNAME
@@ -355,3 +363,10 @@ def run_case(server: RunningServer, case: Case, *, repeat: int, with_cli: bool, 
 
 def remove(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    # The CalDAV cases alone: run.py without its planning and busy-time benchmarks.
+    import run
+    sys.argv[1:1] = ["--plan-people", "0", "--busy-people", "0"]
+    sys.exit(run.main())
