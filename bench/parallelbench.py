@@ -667,6 +667,7 @@ def report(results: dict) -> tuple[str, list[dict]]:
         lines.append(table(["server / run", "seconds", "requests", "connections"], rows))
 
     one = results.get("one_calendar", [])
+    floor = results.get("library_floor_seconds")
     if one:
         rows = []
         for o in one:
@@ -676,13 +677,18 @@ def report(results: dict) -> tuple[str, list[dict]]:
                     f"{TARGETS['push_loopback_vs_bare']:.2f} x bare loop",
                     o["ks_cli_seconds"] <= TARGETS["push_loopback_vs_bare"] * o["bare_seconds"],
                     f"{o['ks_cli_seconds']:.2f} s vs {o['bare_seconds']:.2f} s = "
-                    f"{o['ks_cli_seconds'] / o['bare_seconds']:.2f}x (fastest of {len(o['ks_cli_all'])} each)")
+                    f"{o['ks_cli_seconds'] / o['bare_seconds']:.2f}x (fastest of {len(o['ks_cli_all'])} each)"
+                    + (f"; the interpreter and the libraries' imports alone: {floor:.2f} s = "
+                       f"{floor / o['bare_seconds']:.2f}x the bare loop" if floor else ""))
         lines.append("\n## loopback, no proxy: one calendar, first push (fastest of the repeats)")
         lines.append(table(["server", "events", "ks sync s", "bare loop s", "ratio"], rows))
 
     if results.get("ks_startup_seconds"):
         lines.append(f"\nkalender-sync process start (`--version`, part of every ks row): "
                      f"{results['ks_startup_seconds']:.2f} s")
+    if floor:
+        lines.append(f"the interpreter and the libraries a sync imports, nothing of ours "
+                     f"(pushbench.SYNC_LIBRARIES): {floor:.2f} s")
     for note in results.get("notes", []):
         lines.append(f"note: {note}")
     lines.append("\n## targets")
@@ -798,6 +804,7 @@ def main() -> int:
         import pushbench
         from support import servers
         results["ks_startup_seconds"] = pushbench.ks_startup_seconds()
+        results["library_floor_seconds"] = pushbench.library_floor_seconds()
         log(f"planning {people} people x {events} events ...")
         team = Team(people, events, 12, workdir / "team", ics=bool(settings))
         results["teams"]["parallel"] = team.describe()

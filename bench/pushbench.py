@@ -149,6 +149,23 @@ def ks_startup_seconds(repeat: int = 3) -> float:
     return best
 
 
+# What a sync imports that is not ours (python -X importtime of `sync`): no Python client built
+# on these libraries starts faster than this.
+SYNC_LIBRARIES = ("click", "yaml", "icalendar", "lxml.etree", "caldav.elements.cdav", "caldav.response", "http.client",
+                  "ssl", "sqlite3", "zoneinfo", "json", "concurrent.futures")
+
+
+def library_floor_seconds(repeat: int = 5) -> float:
+    """A process that starts the interpreter and imports SYNC_LIBRARIES, nothing of ours."""
+    best = float("inf")
+    code = "import " + ", ".join(SYNC_LIBRARIES)
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, check=True)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
 def proxied_state(state_path: Path, direct_url: str, proxy: FaultProxy, copy_to: Path) -> Path:
     """A copy of the status DB whose calendar key is the proxy's URL (same server behind it)."""
     for suffix in ("", "-wal", "-shm"):
