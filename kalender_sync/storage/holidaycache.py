@@ -27,9 +27,10 @@ def library_version() -> str | None:
 
     An installed distribution has one `{name}-{version}.dist-info` folder beside its package
     (the installed-packages spec fixes that name), so the folder names the version.
-    importlib.metadata reads the same folder, but importing it and its scan of every installed
-    distribution cost more than the rest of a no-op command's own work. Anything else (no
-    such folder, more than one, the package not found) is left to importlib.metadata."""
+    importlib.metadata reads the same folder, but importing it (it brings the email package)
+    and its first scan of every installed distribution are a noticeable part of each
+    command's start-up. Anything else (no such folder, more than one, the package not found)
+    is left to importlib.metadata."""
     import importlib.util
     try:
         spec = importlib.util.find_spec("holidays")
