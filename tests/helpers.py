@@ -51,6 +51,18 @@ def planned(team, today: date = TODAY, kind: str | None = None, person: str | No
             if (kind is None or e.kind == kind) and (person is None or e.person == person)]
 
 
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"   # url-safe base64
+
+
+def tampered(token: str, index: int) -> str:
+    """`token` with the character at `index` replaced so that its decoded bytes change: the last
+    character of a base64 run carries padding in its low bits ('A' and 'B' can decode alike
+    there), so the replacement differs in the top bits."""
+    value = _B64.find(token[index])
+    other = "A" if value < 0 or value >> 2 else "Q"
+    return token[:index] + other + token[index + 1:]
+
+
 def foreign_event(index: int, spoof: bool = False) -> bytes:
     """Someone else's event, as their calendar app writes it; `spoof`: it copies our marker
     (with a UID that is not the one derived from it), so it must still never be touched."""
