@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
@@ -94,9 +95,31 @@ def open_db(path: Path) -> sqlite3.Connection:
     connection serves the run's workers (sync --jobs), one statement at a time (Database)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
+    try:
+        _into_wal(db)
+        db.execute("PRAGMA synchronous=NORMAL")
+    except BaseException:
+        db.close()
+        raise
     return db
+
+
+def _into_wal(db: sqlite3.Connection) -> None:
+    """Switching a database into WAL needs it to itself for a moment, and SQLite answers "database
+    is locked" at once there instead of waiting as the busy timeout says: two runs opening a new
+    status DB at the same moment (the shards of one split sync) failed. So wait here, as long
+    as a write would; once another run has switched it, the pragma finds it in WAL already."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    pause = 0.005
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def open_read_only(path: Path) -> sqlite3.Connection:
@@ -141,7 +164,12 @@ class Database:
                 self.db = open_db(path)
                 self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise self.unusable(exc) from None
+            error = self.unusable(exc)
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                # In use, not broken: "move it away" would be the wrong advice.
+                error = type(error)(f"{self.path} is in use by another program (database is locked, waited "
+                                    f"{BUSY_TIMEOUT:.0f} s); run again when it has finished")
+            raise error from None
 
     def unusable(self, exc: sqlite3.DatabaseError) -> KalenderSyncError:
         raise NotImplementedError

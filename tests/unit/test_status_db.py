@@ -1,10 +1,14 @@
-"""The status database: a database made by an earlier version opens, gains what is new, keeps its rows."""
+"""The status database: a database made by an earlier version opens, gains what is new, keeps its rows;
+runs that start together on a new one all get it, and one held by another program is called in use."""
 from __future__ import annotations
 
 import sqlite3
+import threading
+
+import pytest
 
 from kalender_sync.core.diff import EDITED, SYNCED
-from kalender_sync.storage.status import Record, State
+from kalender_sync.storage.status import Record, State, StateError
 
 # The events table as the first release made it (no title, no start).
 FIRST_RELEASE = """CREATE TABLE events (
@@ -32,3 +36,47 @@ def test_a_database_of_the_first_release_opens_and_keeps_its_records(tmp_path):
     again = State(path)
     assert again.records("cal")["u2"] == moved and again.records("cal")["u1"] == old
     again.close()
+
+
+def test_runs_that_open_a_new_database_at_the_same_moment_all_get_it(tmp_path):
+    # The shards of one split sync start together on one new status DB. SQLite refuses the
+    # switch into WAL at once ("database is locked") while another connection makes it, so one
+    # of them used to stop with "cannot be used"; threads meet there as processes do, a little
+    # less often, hence the many rounds.
+    failed = []
+    for round_ in range(60):
+        path = tmp_path / f"state-{round_}.sqlite"
+        start = threading.Barrier(4)
+
+        def open_it() -> None:
+            start.wait()
+            try:
+                State(path).close()
+            except Exception as exc:  # noqa: BLE001 - any failure is what this test looks for
+                failed.append(str(exc))
+
+        workers = [threading.Thread(target=open_it) for _ in range(4)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+        assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert failed == []
+
+
+def test_a_database_held_by_another_program_is_called_in_use_not_broken(tmp_path, monkeypatch):
+    from kalender_sync.storage import status
+    monkeypatch.setattr(status, "BUSY_TIMEOUT", 0.3)
+    path = tmp_path / "state.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (a)")
+    holder.execute("BEGIN EXCLUSIVE")            # as another program mid-write, before our WAL switch
+    try:
+        with pytest.raises(StateError) as caught:
+            State(path)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "is in use by another program" in str(caught.value)
+    assert "move it away" not in str(caught.value)
+    State(path).close()                         # and once it is free, it opens
