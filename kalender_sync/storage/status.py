@@ -116,10 +116,15 @@ def _into_wal(db: sqlite3.Connection) -> None:
             db.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() >= deadline:
+            if not _locked(exc) or time.monotonic() >= deadline:
                 raise
         time.sleep(pause)
         pause = min(pause * 2, 0.1)
+
+
+def _locked(exc: sqlite3.DatabaseError) -> bool:
+    """Another connection holds the database (SQLITE_BUSY): in use, not broken."""
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
 
 
 def open_read_only(path: Path) -> sqlite3.Connection:
@@ -165,7 +170,7 @@ class Database:
                 self._migrate()
         except sqlite3.DatabaseError as exc:
             error = self.unusable(exc)
-            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            if _locked(exc):
                 # In use, not broken: "move it away" would be the wrong advice.
                 error = type(error)(f"{self.path} is in use by another program (database is locked, waited "
                                     f"{BUSY_TIMEOUT:.0f} s); run again when it has finished")

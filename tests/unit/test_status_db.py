@@ -60,7 +60,9 @@ def test_runs_that_open_a_new_database_at_the_same_moment_all_get_it(tmp_path):
             worker.start()
         for worker in workers:
             worker.join(timeout=60)
-        assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        check = sqlite3.connect(path)
+        assert check.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        check.close()
     assert failed == []
 
 
